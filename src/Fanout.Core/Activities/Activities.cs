@@ -1,0 +1,73 @@
+using Fanout.Core.Jsonl;
+using Fanout.Core.Models;
+using Fanout.Core.Storage;
+using Microsoft.DurableTask;
+
+namespace Fanout.Core.Activities;
+
+/// <summary>Runs one prompt: see <see cref="PromptExecutor"/>.</summary>
+public sealed class PromptActivity(PromptExecutor executor) : TaskActivity<PromptWorkItem, PromptOutcome>
+{
+    /// <inheritdoc />
+    public override Task<PromptOutcome> RunAsync(TaskActivityContext context, PromptWorkItem input)
+        => executor.ExecuteAsync(input, CancellationToken.None);
+}
+
+/// <summary>Validates and chunks a dropped blob: see <see cref="BatchActivities.PrepareAsync"/>.</summary>
+public sealed class PrepareBatchActivity(BatchActivities activities) : TaskActivity<PrepareInput, PreparedBatch>
+{
+    /// <inheritdoc />
+    public override Task<PreparedBatch> RunAsync(TaskActivityContext context, PrepareInput input)
+        => activities.PrepareAsync(input, CancellationToken.None);
+}
+
+/// <summary>Commits the ordered output: see <see cref="BatchActivities.FinalizeAsync"/>.</summary>
+public sealed class FinalizeBatchActivity(BatchActivities activities) : TaskActivity<FinalizeInput, bool>
+{
+    /// <inheritdoc />
+    public override async Task<bool> RunAsync(TaskActivityContext context, FinalizeInput input)
+    {
+        await activities.FinalizeAsync(input, CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+}
+
+/// <summary>The batch-level activities, host-agnostic (the Functions app and the portable host both call these).</summary>
+public sealed class BatchActivities(BatchStore store, BatchPreparer preparer)
+{
+    /// <summary>Streams the dropped blob through validation into prepared chunks.</summary>
+    public async Task<PreparedBatch> PrepareAsync(PrepareInput input, CancellationToken cancellationToken)
+    {
+        var source = store.Service.GetBlobContainerClient(input.Source.Container).GetBlobClient(input.Source.BlobName);
+        try
+        {
+            await using var stream = await source.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var prepared = await preparer.PrepareAsync(input.BatchId, stream, input.ChunkSize, cancellationToken).ConfigureAwait(false);
+            return prepared.Total == 0
+                ? prepared with { FatalErrorCode = "empty_batch", FatalErrorMessage = "The input has no lines." }
+                : prepared;
+        }
+        catch (BatchLimitExceededException e)
+        {
+            return new PreparedBatch(0, 0, input.ChunkSize, e.Code, e.Message);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return new PreparedBatch(0, 0, input.ChunkSize, "input_not_found", $"The input blob {input.Source.Container}/{input.Source.BlobName} does not exist.");
+        }
+    }
+
+    /// <summary>Writes output.jsonl and errors.jsonl in input order, and batch.json.</summary>
+    public Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken)
+    {
+        var cancelled = input.Result.Status == BatchStatus.Cancelled;
+        var json = Api.BatchObjects.Serialize(Api.BatchObjects.FromResult(input.Batch, input.Result, store));
+        return store.FinalizeAsync(
+            input.Batch.BatchId,
+            input.Prepared,
+            cancelled ? OutputLines.BatchCancelled : OutputLines.InternalError,
+            cancelled ? "The batch was cancelled before this line was sent." : "This line could not be run; see the host's logs.",
+            json,
+            cancellationToken);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Fanout.Core.Llm;
+using Fanout.Core.Models;
+using Fanout.Core.Options;
+using Fanout.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Fanout.Core.Activities;
+
+/// <summary>
+/// The work of one prompt: read its line by index, call the model, stage its result line by index, report counts.
+/// At-least-once safe: running it twice stages the same block id, so the output keeps exactly one line.
+/// </summary>
+public sealed partial class PromptExecutor(BatchStore store, IChatCompletionInvoker invoker, IOptions<OpenAIOptions> options, ILogger<PromptExecutor> logger)
+{
+    /// <summary>Runs one work item.</summary>
+    public async Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
+    {
+        var line = await store.ReadPreparedLineAsync(item.BatchId, item.Index, item.ChunkSize, cancellationToken).ConfigureAwait(false);
+        if (line.IsError)
+        {
+            await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, line.ErrorCode!, line.ErrorMessage ?? line.ErrorCode!), cancellationToken).ConfigureAwait(false);
+            return new PromptOutcome(item.Index, false, line.ErrorCode);
+        }
+
+        var deployment = line.Model ?? item.Deployment;
+        var result = await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+        if (result.IsSuccess)
+        {
+            var (prompt, completion) = ReadUsage(result.Body.Span);
+            await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
+            return new PromptOutcome(item.Index, true, null, prompt, completion);
+        }
+
+        var throttled = result.Status == 429;
+        if (result.IsTransient && !item.LastAttempt)
+        {
+            // Hand the wait to the orchestrator: a durable timer, not a held activity slot.
+            var wait = result.RetryAfter ?? Backoff(item.Attempt);
+            LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
+            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled);
+        }
+
+        var (code, message) = ReadError(result);
+        await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, code, message), cancellationToken).ConfigureAwait(false);
+        return new PromptOutcome(item.Index, false, code, Throttled: throttled);
+    }
+
+    /// <summary>Exponential backoff with a cap, for transient failures that came without a Retry-After.</summary>
+    internal static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(60_000, 1000 * Math.Pow(2, Math.Min(attempt, 10))));
+
+    internal static (string Code, string Message) ReadError(ChatCallResult result)
+    {
+        string? code = null;
+        string? message = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(result.Body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object)
+            {
+                code = e.TryGetProperty("code", out var c) ? c.ToString() : null;
+                message = e.TryGetProperty("message", out var m) ? m.GetString() : null;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return result.Status switch
+        {
+            429 => ("rate_limit_exhausted", message ?? "The deployment kept answering 429 after all retries."),
+            0 => ("timeout", message ?? "The call timed out after all retries."),
+            >= 500 => ("server_error", message ?? $"The service answered {result.Status} after all retries."),
+            _ => (string.IsNullOrEmpty(code) ? $"http_{result.Status}" : code, message ?? $"The service answered {result.Status}."),
+        };
+    }
+
+    private static (int Prompt, int Completion) ReadUsage(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            if (doc.RootElement.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
+            {
+                var p = u.TryGetProperty("prompt_tokens", out var pt) && pt.TryGetInt32(out var pv) ? pv : 0;
+                var c = u.TryGetProperty("completion_tokens", out var ct) && ct.TryGetInt32(out var cv) ? cv : 0;
+                return (p, c);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return (0, 0);
+    }
+
+    private Task StageAsync(PromptWorkItem item, byte[] line, CancellationToken cancellationToken)
+        => store.StageResultAsync(item.BatchId, item.Index, item.ChunkSize, line, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {BatchId} line {Index}: status {Status}, handing a {WaitMs} ms wait to the orchestrator")]
+    private static partial void LogHandingBack(ILogger logger, string batchId, int index, int status, int waitMs);
+
+    /// <summary>Options in effect (for diagnostics).</summary>
+    internal OpenAIOptions Options => options.Value;
+}

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fanout.Core.Models;
+using Fanout.Core.Storage;
+using Microsoft.DurableTask.Client;
+
+namespace Fanout.Core.Api;
+
+/// <summary>The public batch object of API.md.</summary>
+public sealed record BatchObject(
+    string Id,
+    string Status,
+    long CreatedAt,
+    long? CompletedAt,
+    int MaxConcurrency,
+    string Deployment,
+    RequestCounts RequestCounts,
+    Usage Usage,
+    string OutputBlob,
+    string ErrorBlob,
+    IReadOnlyDictionary<string, string> Metadata,
+    int? CurrentConcurrency = null,
+    ApiError? Error = null)
+{
+    /// <summary>Always "batch".</summary>
+    public string Object => "batch";
+}
+
+/// <summary>Line counts of a batch.</summary>
+public sealed record RequestCounts(int Total, int Completed, int Failed);
+
+/// <summary>Token usage of a batch.</summary>
+public sealed record Usage(long PromptTokens, long CompletionTokens)
+{
+    /// <summary>Prompt + completion tokens.</summary>
+    public long TotalTokens => PromptTokens + CompletionTokens;
+}
+
+/// <summary>An error object: <c>{"code": "…", "message": "…"}</c>.</summary>
+public sealed record ApiError(string Code, string Message);
+
+/// <summary>Builds batch objects from orchestration state.</summary>
+public static class BatchObjects
+{
+    /// <summary>snake_case, nulls written (<c>completed_at: null</c> is part of the contract).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    /// <summary>UTF-8 JSON of a batch object.</summary>
+    public static byte[] Serialize(BatchObject batch) => JsonSerializer.SerializeToUtf8Bytes(batch, Json);
+
+    /// <summary>The object of a finished batch.</summary>
+    public static BatchObject FromResult(BatchInput input, BatchResult result, BatchStore store) => new(
+        input.BatchId,
+        result.Status,
+        input.CreatedAt,
+        result.CompletedAt,
+        input.MaxConcurrency,
+        input.Deployment,
+        new RequestCounts(result.Total, result.Counts.Completed, result.Counts.Failed),
+        new Usage(result.Counts.PromptTokens, result.Counts.CompletionTokens),
+        store.OutputBlobPath(input.BatchId),
+        store.ErrorBlobPath(input.BatchId),
+        input.Metadata ?? new Dictionary<string, string>(),
+        null,
+        result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode));
+
+    /// <summary>The object of a batch in any state, summing the counts of running chunk orchestrations.</summary>
+    public static async Task<BatchObject> FromMetadataAsync(OrchestrationMetadata meta, DurableTaskClient client, BatchStore store, CancellationToken cancellationToken)
+    {
+        var input = meta.ReadInputAs<BatchInput>() ?? throw new InvalidOperationException($"Instance {meta.InstanceId} has no batch input.");
+        switch (meta.RuntimeStatus)
+        {
+            case OrchestrationRuntimeStatus.Completed:
+                return FromResult(input, meta.ReadOutputAs<BatchResult>()!, store);
+            case OrchestrationRuntimeStatus.Failed:
+            case OrchestrationRuntimeStatus.Terminated:
+                var message = meta.FailureDetails?.ErrorMessage ?? "The batch orchestration ended without finishing.";
+                return FromResult(input, new BatchResult(BatchStatus.Failed, input.Prepared?.Total ?? 0, new BatchCounts(), meta.LastUpdatedAt.ToUnixTimeSeconds(), "batch_failed", message), store);
+        }
+
+        var progress = meta.ReadCustomStatusAs<BatchProgress>();
+        var counts = progress?.Counts ?? new BatchCounts();
+        if (progress?.RunningChunks is { Count: > 0 } chunks)
+        {
+            var children = await Task.WhenAll(chunks.Select(c => client.GetInstanceAsync(
+                Orchestrations.BatchOrchestrator.ChunkInstanceId(input.BatchId, c), getInputsAndOutputs: false, cancellationToken))).ConfigureAwait(false);
+            foreach (var child in children)
+            {
+                if (child?.ReadCustomStatusAs<BatchProgress>() is { } p)
+                {
+                    counts = counts.Add(p.Counts);
+                }
+            }
+        }
+
+        var status = progress?.State ?? (input.Prepared is null ? BatchStatus.Validating : BatchStatus.InProgress);
+        return new BatchObject(
+            input.BatchId,
+            status,
+            input.CreatedAt,
+            null,
+            input.MaxConcurrency,
+            input.Deployment,
+            new RequestCounts(progress?.Total is > 0 ? progress.Total : input.Prepared?.Total ?? 0, counts.Completed, counts.Failed),
+            new Usage(counts.PromptTokens, counts.CompletionTokens),
+            store.OutputBlobPath(input.BatchId),
+            store.ErrorBlobPath(input.BatchId),
+            input.Metadata ?? new Dictionary<string, string>(),
+            progress?.Window is > 0 ? progress.Window : null);
+    }
+}

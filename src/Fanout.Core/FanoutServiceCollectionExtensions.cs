@@ -1,0 +1,60 @@
+using Azure.Storage.Blobs;
+using Fanout.Core.Activities;
+using Fanout.Core.Api;
+using Fanout.Core.Llm;
+using Fanout.Core.Options;
+using Fanout.Core.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Fanout.Core;
+
+/// <summary>Registers Fanout's host-agnostic services.</summary>
+public static class FanoutServiceCollectionExtensions
+{
+    /// <summary>
+    /// Options (validated at start-up with messages naming the setting), the blob store, the Azure OpenAI invoker,
+    /// the activities' services and the HTTP API handlers.
+    /// </summary>
+    public static IServiceCollection AddFanoutCore(this IServiceCollection services)
+    {
+        services.AddOptions<OpenAIOptions>().BindConfiguration(OpenAIOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.Endpoint is { IsAbsoluteUri: true }, "Fanout:OpenAI:Endpoint is required: the Azure OpenAI endpoint, e.g. https://my-aoai.openai.azure.com/ (the portable host starts its simulator when it is absent).")
+            .ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString) || o.BlobServiceUri is { IsAbsoluteUri: true },
+                "Fanout:Storage:ConnectionString or Fanout:Storage:BlobServiceUri is required.")
+            .ValidateOnStart();
+        services.AddOptions<BatchOptions>().BindConfiguration(BatchOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.DefaultMaxConcurrency <= o.MaxConcurrencyLimit, "Fanout:Batch:DefaultMaxConcurrency must not exceed Fanout:Batch:MaxConcurrencyLimit.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton<BatchStore>();
+        services.TryAddSingleton<BatchPreparer>();
+        services.TryAddSingleton<AzureOpenAIClientFactory>();
+        services.TryAddSingleton<IChatCompletionInvoker, AzureOpenAIChatInvoker>();
+        services.TryAddSingleton<PromptExecutor>();
+        services.TryAddSingleton<BatchActivities>();
+        services.TryAddSingleton<BatchApi>();
+        return services;
+    }
+
+    /// <summary>A blob client from a connection string, or from an endpoint with a managed identity.</summary>
+    public static BlobServiceClient CreateBlobServiceClient(StorageOptions options)
+    {
+        var clientOptions = new BlobClientOptions();
+        clientOptions.Retry.MaxRetries = 5;
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return new BlobServiceClient(options.ConnectionString, clientOptions);
+        }
+
+        var credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ClientId });
+        return new BlobServiceClient(options.BlobServiceUri!, credential, clientOptions);
+    }
+}

@@ -1,0 +1,96 @@
+namespace Fanout.Core.Models;
+
+/// <summary>Where a batch's raw JSONL input lives (blob drop).</summary>
+public sealed record BatchSource(string Container, string BlobName);
+
+/// <summary>The shape of a prepared (validated, chunked) batch.</summary>
+public sealed record PreparedBatch(int Total, int Invalid, int ChunkSize, string? FatalErrorCode = null, string? FatalErrorMessage = null)
+{
+    /// <summary>Number of chunks.</summary>
+    public int ChunkCount => Total == 0 ? 0 : ((Total - 1) / ChunkSize) + 1;
+
+    /// <summary>Lines in chunk <paramref name="chunk"/>.</summary>
+    public int CountOf(int chunk) => Math.Min(ChunkSize, Total - (chunk * ChunkSize));
+}
+
+/// <summary>The orchestration input: small, never the prompts themselves.</summary>
+public sealed record BatchInput(
+    string BatchId,
+    string Deployment,
+    int MaxConcurrency,
+    long CreatedAt,
+    BatchSource? Source = null,
+    PreparedBatch? Prepared = null,
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    int ChunkSize = 500,
+    int MinChunkWindow = 8,
+    int MaxDurableRetries = 20);
+
+/// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20);
+
+/// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
+public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false);
+
+/// <summary>What one prompt activity reports back: small, counts only.</summary>
+public sealed record PromptOutcome(
+    int Index,
+    bool Succeeded,
+    string? ErrorCode = null,
+    int PromptTokens = 0,
+    int CompletionTokens = 0,
+    int RetryAfterMs = 0,
+    bool Throttled = false)
+{
+    /// <summary>True when the activity wrote nothing and asks to be run again after <see cref="RetryAfterMs"/>.</summary>
+    public bool WantsRetry => RetryAfterMs > 0;
+}
+
+/// <summary>Counters shared by chunk and batch results.</summary>
+public sealed record BatchCounts(int Completed = 0, int Failed = 0, long PromptTokens = 0, long CompletionTokens = 0, int Throttled = 0, int Retries = 0)
+{
+    /// <summary>Adds one outcome.</summary>
+    public BatchCounts Add(PromptOutcome o) => o.WantsRetry
+        ? this with { Throttled = Throttled + (o.Throttled ? 1 : 0), Retries = Retries + 1 }
+        : this with
+        {
+            Completed = Completed + (o.Succeeded ? 1 : 0),
+            Failed = Failed + (o.Succeeded ? 0 : 1),
+            PromptTokens = PromptTokens + o.PromptTokens,
+            CompletionTokens = CompletionTokens + o.CompletionTokens,
+            Throttled = Throttled + (o.Throttled ? 1 : 0),
+        };
+
+    /// <summary>Sum of two counters.</summary>
+    public BatchCounts Add(BatchCounts o) => new(
+        Completed + o.Completed, Failed + o.Failed, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, Throttled + o.Throttled, Retries + o.Retries);
+}
+
+/// <summary>Custom status of a running batch or chunk orchestration.</summary>
+public sealed record BatchProgress(string State, int Total, BatchCounts Counts, int Window, IReadOnlyList<int>? RunningChunks = null);
+
+/// <summary>Output of a batch orchestration.</summary>
+public sealed record BatchResult(string Status, int Total, BatchCounts Counts, long CompletedAt, string? ErrorCode = null, string? ErrorMessage = null);
+
+/// <summary>Input of the finalize activity.</summary>
+public sealed record FinalizeInput(BatchInput Batch, PreparedBatch Prepared, BatchResult Result);
+
+/// <summary>Input of the prepare activity (blob drop).</summary>
+public sealed record PrepareInput(string BatchId, BatchSource Source, int ChunkSize);
+
+/// <summary>Batch statuses of the public contract.</summary>
+public static class BatchStatus
+{
+    /// <summary>Reading and validating the input.</summary>
+    public const string Validating = "validating";
+    /// <summary>Running.</summary>
+    public const string InProgress = "in_progress";
+    /// <summary>Every line has a result.</summary>
+    public const string Completed = "completed";
+    /// <summary>The batch as a whole could not run.</summary>
+    public const string Failed = "failed";
+    /// <summary>Cancel requested; in-flight calls finishing.</summary>
+    public const string Cancelling = "cancelling";
+    /// <summary>Cancelled; finished results kept.</summary>
+    public const string Cancelled = "cancelled";
+}

@@ -1,0 +1,144 @@
+using Fanout.Core.Activities;
+using Fanout.Core.Models;
+using Microsoft.DurableTask;
+
+namespace Fanout.Core.Orchestrations;
+
+/// <summary>
+/// One batch: prepare (blob drop), run the lines with a capped sliding window (inline for one chunk, as chunk
+/// sub-orchestrations sharing the cap for more), then commit the ordered output.
+/// </summary>
+public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult>
+{
+    /// <summary>Instance id of chunk <paramref name="chunk"/> of <paramref name="batchId"/>.</summary>
+    public static string ChunkInstanceId(string batchId, int chunk) => $"{batchId}~c{chunk:D5}";
+
+    /// <summary>How many chunks run side by side and the window of each slot, splitting the cap exactly.</summary>
+    public static int[] SlotWindows(int maxConcurrency, int chunkCount, int minChunkWindow)
+    {
+        var slots = Math.Max(1, Math.Min(chunkCount, maxConcurrency / Math.Max(1, minChunkWindow)));
+        var windows = new int[slots];
+        for (var i = 0; i < slots; i++)
+        {
+            windows[i] = (maxConcurrency / slots) + (i < maxConcurrency % slots ? 1 : 0);
+        }
+
+        return windows;
+    }
+
+    /// <inheritdoc />
+    public override async Task<BatchResult> RunAsync(TaskOrchestrationContext context, BatchInput input)
+    {
+        context.SetCustomStatus(new BatchProgress(BatchStatus.Validating, input.Prepared?.Total ?? 0, new BatchCounts(), 0));
+        var cancel = context.WaitForExternalEvent<string>(PromptWindow.CancelEvent);
+
+        var prepared = input.Prepared ?? await context.CallActivityAsync<PreparedBatch>(
+            nameof(PrepareBatchActivity), new PrepareInput(input.BatchId, input.Source!, input.ChunkSize), PromptWindow.ActivityRetry);
+
+        if (prepared.FatalErrorCode is not null)
+        {
+            var failed = new BatchResult(BatchStatus.Failed, 0, new BatchCounts(), Unix(context), prepared.FatalErrorCode, prepared.FatalErrorMessage);
+            await context.CallActivityAsync<bool>(nameof(FinalizeBatchActivity), new FinalizeInput(input, prepared, failed), PromptWindow.ActivityRetry);
+            return failed;
+        }
+
+        var (counts, cancelled) = prepared.ChunkCount <= 1
+            ? await RunInlineAsync(context, input, prepared, cancel)
+            : await RunChunksAsync(context, input, prepared, cancel);
+
+        var status = cancelled ? BatchStatus.Cancelled : BatchStatus.Completed;
+        context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, 0));
+        var result = new BatchResult(status, prepared.Total, counts, Unix(context));
+        await context.CallActivityAsync<bool>(nameof(FinalizeBatchActivity), new FinalizeInput(input, prepared, result), PromptWindow.ActivityRetry);
+        return result;
+    }
+
+    private static long Unix(TaskOrchestrationContext context) => new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero).ToUnixTimeSeconds();
+
+    private static async Task<(BatchCounts, bool)> RunInlineAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
+    {
+        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries);
+        context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, new BatchCounts(), chunk.Window));
+        return await PromptWindow.RunAsync(context, chunk, cancel, (counts, window) =>
+            context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, window)));
+    }
+
+    private static async Task<(BatchCounts, bool)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
+    {
+        var windows = SlotWindows(input.MaxConcurrency, prepared.ChunkCount, input.MinChunkWindow);
+        var free = new Queue<int>(Enumerable.Range(0, windows.Length));
+        var running = new Dictionary<Task<BatchCounts>, (int Chunk, int Slot)>();
+        var counts = new BatchCounts();
+        var nextChunk = 0;
+        var cancelled = false;
+
+        while (true)
+        {
+            while (!cancelled && free.Count > 0 && nextChunk < prepared.ChunkCount)
+            {
+                var slot = free.Dequeue();
+                var chunk = nextChunk++;
+                var start = chunk * prepared.ChunkSize;
+                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries);
+                var task = context.CallSubOrchestratorAsync<BatchCounts>(
+                    nameof(ChunkOrchestrator), chunkInput, new SubOrchestrationOptions { InstanceId = ChunkInstanceId(input.BatchId, chunk) });
+                running.Add(task, (chunk, slot));
+            }
+
+            context.SetCustomStatus(new BatchProgress(
+                cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, windows.Sum(), [.. running.Values.Select(r => r.Chunk).Order()]));
+
+            if (running.Count == 0)
+            {
+                break;
+            }
+
+            var waitOn = new List<Task>(running.Keys);
+            if (!cancelled)
+            {
+                waitOn.Add(cancel);
+            }
+
+            var done = await Task.WhenAny(waitOn);
+            if (done == cancel)
+            {
+                cancelled = true;
+                foreach (var (chunk, _) in running.Values)
+                {
+                    context.SendEvent(ChunkInstanceId(input.BatchId, chunk), PromptWindow.CancelEvent, "cancel");
+                }
+
+                continue;
+            }
+
+            var finished = (Task<BatchCounts>)done;
+            var (_, freedSlot) = running[finished];
+            running.Remove(finished);
+            free.Enqueue(freedSlot);
+            try
+            {
+                counts = counts.Add(await finished);
+            }
+            catch (TaskFailedException)
+            {
+                // A chunk orchestration failed as a whole: its unfinished lines are filled in at finalize.
+            }
+        }
+
+        return (counts, cancelled);
+    }
+}
+
+/// <summary>One chunk of a large batch: a window over a contiguous range of lines, with its own bounded history.</summary>
+public sealed class ChunkOrchestrator : TaskOrchestrator<ChunkInput, BatchCounts>
+{
+    /// <inheritdoc />
+    public override async Task<BatchCounts> RunAsync(TaskOrchestrationContext context, ChunkInput input)
+    {
+        var cancel = context.WaitForExternalEvent<string>(PromptWindow.CancelEvent);
+        context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, new BatchCounts(), input.Window));
+        var (counts, _) = await PromptWindow.RunAsync(context, input, cancel, (c, window) =>
+            context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, c, window)));
+        return counts;
+    }
+}

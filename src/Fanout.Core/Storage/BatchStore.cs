@@ -1,0 +1,245 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Fanout.Core.Models;
+using Fanout.Core.Options;
+using Microsoft.Extensions.Options;
+
+namespace Fanout.Core.Storage;
+
+/// <summary>
+/// All blob I/O of a batch. Layout: <c>batches-work/{id}/chunks/{k}.jsonl</c> (+ <c>.idx</c> byte offsets) hold the
+/// prepared input; <c>batches-work/{id}/results/{k}.jsonl</c> is a block blob whose blocks are staged one per line
+/// (block id derived from the line index), committed in input order at the end; <c>batches-out/{id}/</c> holds the
+/// final <c>output.jsonl</c>, <c>errors.jsonl</c> and <c>batch.json</c>.
+/// </summary>
+public sealed class BatchStore
+{
+    private const int MaxCachedIndexes = 4096;
+    private readonly ConcurrentDictionary<string, Task<long[]>> _indexes = new();
+    private readonly Lazy<Task> _containers;
+
+    /// <summary>Creates the store over a blob service.</summary>
+    public BatchStore(BlobServiceClient service, IOptions<StorageOptions> options)
+    {
+        var o = options.Value;
+        Service = service;
+        Input = service.GetBlobContainerClient(o.InputContainer);
+        Output = service.GetBlobContainerClient(o.OutputContainer);
+        Work = service.GetBlobContainerClient(o.WorkContainer);
+        _containers = new Lazy<Task>(() => Task.WhenAll(
+            Input.CreateIfNotExistsAsync(),
+            Output.CreateIfNotExistsAsync(),
+            Work.CreateIfNotExistsAsync()));
+    }
+
+    /// <summary>The blob service.</summary>
+    public BlobServiceClient Service { get; }
+
+    /// <summary>The blob-drop container.</summary>
+    public BlobContainerClient Input { get; }
+
+    /// <summary>The results container.</summary>
+    public BlobContainerClient Output { get; }
+
+    /// <summary>The working container.</summary>
+    public BlobContainerClient Work { get; }
+
+    /// <summary>Creates the containers once per process.</summary>
+    public Task EnsureContainersAsync() => _containers.Value;
+
+    /// <summary>The output blob path as the batch object names it, e.g. <c>batches-out/{id}/output.jsonl</c>.</summary>
+    public string OutputBlobPath(string batchId) => $"{Output.Name}/{batchId}/output.jsonl";
+
+    /// <summary>The errors blob path as the batch object names it.</summary>
+    public string ErrorBlobPath(string batchId) => $"{Output.Name}/{batchId}/errors.jsonl";
+
+    /// <summary>Writes one prepared chunk and its line index.</summary>
+    public async Task WritePreparedChunkAsync(string batchId, int chunk, ReadOnlyMemory<byte> data, IReadOnlyList<long> offsets, CancellationToken cancellationToken)
+    {
+        var idx = new byte[offsets.Count * sizeof(long)];
+        for (var i = 0; i < offsets.Count; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(idx.AsSpan(i * sizeof(long)), offsets[i]);
+        }
+
+        await Task.WhenAll(
+            Work.GetBlobClient(ChunkBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(data), overwrite: true, cancellationToken),
+            Work.GetBlobClient(IndexBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(idx), overwrite: true, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads prepared line <paramref name="index"/> with one ranged read (the chunk's index is cached).</summary>
+    public async Task<PreparedLine> ReadPreparedLineAsync(string batchId, int index, int chunkSize, CancellationToken cancellationToken)
+    {
+        var chunk = index / chunkSize;
+        var offsets = await GetIndexAsync(batchId, chunk, cancellationToken).ConfigureAwait(false);
+        var local = index % chunkSize;
+        var start = offsets[local];
+        var length = offsets[local + 1] - start;
+        var response = await Work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(
+            new BlobDownloadOptions { Range = new HttpRange(start, length) }, cancellationToken).ConfigureAwait(false);
+        return PreparedLine.Parse(response.Value.Content.ToMemory());
+    }
+
+    /// <summary>Reads every prepared line of a chunk.</summary>
+    public async Task<IReadOnlyList<PreparedLine>> ReadPreparedChunkAsync(string batchId, int chunk, CancellationToken cancellationToken)
+    {
+        var offsets = await GetIndexAsync(batchId, chunk, cancellationToken).ConfigureAwait(false);
+        var content = (await Work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        var lines = new PreparedLine[offsets.Length - 1];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            lines[i] = PreparedLine.Parse(content[(int)offsets[i]..(int)offsets[i + 1]]);
+        }
+
+        return lines;
+    }
+
+    /// <summary>Stages the result line of <paramref name="index"/>; writing the same index twice leaves one line.</summary>
+    public Task StageResultAsync(string batchId, int index, int chunkSize, byte[] line, CancellationToken cancellationToken)
+    {
+        var blob = Work.GetBlockBlobClient(ResultBlob(batchId, index / chunkSize));
+        return blob.StageBlockAsync(BlockId(index), new MemoryStream(line, writable: false), cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Commits every chunk's staged results in input order (filling lines that never ran with
+    /// <paramref name="missingCode"/>), then writes output.jsonl, errors.jsonl and batch.json.
+    /// Safe to run again after a crash: each step is idempotent and output.jsonl only appears when complete.
+    /// </summary>
+    public async Task FinalizeAsync(string batchId, PreparedBatch prepared, string missingCode, string missingMessage, byte[] batchJson, CancellationToken cancellationToken)
+    {
+        var output = Output.GetBlockBlobClient($"{batchId}/output.jsonl");
+        var errors = Output.GetBlockBlobClient($"{batchId}/errors.jsonl");
+        var options = new BlockBlobOpenWriteOptions { BufferSize = 4 * 1024 * 1024 };
+        await using (var outStream = await output.OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false))
+        await using (var errStream = await errors.OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false))
+        {
+            for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
+            {
+                var content = await CommitChunkAsync(batchId, prepared, chunk, missingCode, missingMessage, cancellationToken).ConfigureAwait(false);
+                await outStream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                var span = content;
+                while (span.Length > 0)
+                {
+                    var nl = span.Span.IndexOf((byte)'\n');
+                    var line = nl < 0 ? span : span[..(nl + 1)];
+                    if (OutputLines.IsError(line.Span.TrimEnd((byte)'\n')))
+                    {
+                        await errStream.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    span = span[line.Length..];
+                }
+            }
+        }
+
+        await Output.GetBlobClient($"{batchId}/batch.json").UploadAsync(BinaryData.FromBytes(batchJson), overwrite: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens <c>output.jsonl</c> or <c>errors.jsonl</c> of a batch for streaming, or null when absent.</summary>
+    public async Task<Stream?> OpenOutputAsync(string batchId, string fileName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Output.GetBlobClient($"{batchId}/{fileName}").OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes the working blobs of a finished batch.</summary>
+    public async Task DeleteWorkAsync(string batchId, CancellationToken cancellationToken)
+    {
+        await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = batchId + "/" }, cancellationToken).ConfigureAwait(false))
+        {
+            await Work.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static string ChunkBlob(string batchId, int chunk) => $"{batchId}/chunks/{chunk:D6}.jsonl";
+
+    internal static string IndexBlob(string batchId, int chunk) => $"{batchId}/chunks/{chunk:D6}.idx";
+
+    internal static string ResultBlob(string batchId, int chunk) => $"{batchId}/results/{chunk:D6}.jsonl";
+
+    internal static string BlockId(int index) => Convert.ToBase64String(Encoding.ASCII.GetBytes(index.ToString("D10", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private async Task<ReadOnlyMemory<byte>> CommitChunkAsync(string batchId, PreparedBatch prepared, int chunk, string missingCode, string missingMessage, CancellationToken cancellationToken)
+    {
+        var blob = Work.GetBlockBlobClient(ResultBlob(batchId, chunk));
+        var have = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var list = (await blob.GetBlockListAsync(BlockListTypes.All, cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            foreach (var b in list.CommittedBlocks)
+            {
+                have.Add(b.Name);
+            }
+
+            foreach (var b in list.UncommittedBlocks)
+            {
+                have.Add(b.Name);
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+
+        var start = chunk * prepared.ChunkSize;
+        var count = prepared.CountOf(chunk);
+        var ids = new List<string>(count);
+        IReadOnlyList<PreparedLine>? lines = null;
+        for (var i = 0; i < count; i++)
+        {
+            var id = BlockId(start + i);
+            if (!have.Contains(id))
+            {
+                lines ??= await ReadPreparedChunkAsync(batchId, chunk, cancellationToken).ConfigureAwait(false);
+                var line = OutputLines.Error(batchId, start + i, lines[i].CustomId, missingCode, missingMessage);
+                await blob.StageBlockAsync(id, new MemoryStream(line), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            ids.Add(id);
+        }
+
+        await blob.CommitBlockListAsync(ids, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+    }
+
+    private Task<long[]> GetIndexAsync(string batchId, int chunk, CancellationToken cancellationToken)
+    {
+        if (_indexes.Count > MaxCachedIndexes)
+        {
+            _indexes.Clear();
+        }
+
+        var key = IndexBlob(batchId, chunk);
+        var task = _indexes.GetOrAdd(key, k => LoadIndexAsync(k, cancellationToken));
+        if (task.IsFaulted || task.IsCanceled)
+        {
+            _indexes.TryRemove(key, out _);
+            task = _indexes.GetOrAdd(key, k => LoadIndexAsync(k, cancellationToken));
+        }
+
+        return task;
+    }
+
+    private async Task<long[]> LoadIndexAsync(string blobName, CancellationToken cancellationToken)
+    {
+        var bytes = (await Work.GetBlobClient(blobName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        var offsets = new long[bytes.Length / sizeof(long)];
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            offsets[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.Span[(i * sizeof(long))..]);
+        }
+
+        return offsets;
+    }
+}

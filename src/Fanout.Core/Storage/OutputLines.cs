@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Fanout.Core.Storage;
+
+/// <summary>Builds and inspects output lines in the OpenAI Batch output format.</summary>
+public static class OutputLines
+{
+    /// <summary>Error code for lines never sent because the batch was cancelled.</summary>
+    public const string BatchCancelled = "batch_cancelled";
+
+    /// <summary>Error code for a line whose activity failed for a reason other than the model (storage down after retries).</summary>
+    public const string InternalError = "internal_error";
+
+    /// <summary>A deterministic request id for line <paramref name="index"/> of <paramref name="batchId"/>.</summary>
+    public static string RequestId(string batchId, int index)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        var text = $"{batchId}:{index}";
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return "req_" + Convert.ToHexStringLower(hash[..12]);
+    }
+
+    /// <summary>A success line whose response body is the model's raw JSON.</summary>
+    public static byte[] Success(string batchId, int index, string? customId, string? requestId, int statusCode, ReadOnlySpan<byte> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(body.Length + 256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", RequestId(batchId, index));
+            WriteCustomId(w, customId);
+            w.WriteStartObject("response");
+            w.WriteNumber("status_code", statusCode);
+            w.WriteString("request_id", requestId ?? string.Empty);
+            w.WritePropertyName("body");
+            w.WriteRawValue(body, skipInputValidation: false);
+            w.WriteEndObject();
+            w.WriteNull("error");
+            w.WriteEndObject();
+        }
+
+        return WithNewline(buffer.WrittenSpan);
+    }
+
+    /// <summary>An error line.</summary>
+    public static byte[] Error(string batchId, int index, string? customId, string code, string message)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", RequestId(batchId, index));
+            WriteCustomId(w, customId);
+            w.WriteNull("response");
+            w.WriteStartObject("error");
+            w.WriteString("code", code);
+            w.WriteString("message", message);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return WithNewline(buffer.WrittenSpan);
+    }
+
+    /// <summary>True when the output line carries a non-null <c>error</c>.</summary>
+    public static bool IsError(ReadOnlySpan<byte> line)
+    {
+        var reader = new Utf8JsonReader(line);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return true;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isError = reader.ValueTextEquals("error"u8);
+            reader.Read();
+            if (isError)
+            {
+                return reader.TokenType != JsonTokenType.Null;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    private static void WriteCustomId(Utf8JsonWriter w, string? customId)
+    {
+        if (customId is null)
+        {
+            w.WriteNull("custom_id");
+        }
+        else
+        {
+            w.WriteString("custom_id", customId);
+        }
+    }
+
+    private static byte[] WithNewline(ReadOnlySpan<byte> json)
+    {
+        var bytes = new byte[json.Length + 1];
+        json.CopyTo(bytes);
+        bytes[^1] = (byte)'\n';
+        return bytes;
+    }
+}

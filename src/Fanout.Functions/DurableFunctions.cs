@@ -1,0 +1,51 @@
+using Azure.Storage.Blobs;
+using Fanout.Core.Activities;
+using Fanout.Core.Api;
+using Fanout.Core.Models;
+using Fanout.Core.Orchestrations;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+
+namespace Fanout.Functions;
+
+/// <summary>Orchestration, activity and blob triggers: each delegates to Fanout.Core.</summary>
+public sealed class DurableFunctions(PromptExecutor executor, BatchActivities activities, BatchApi api)
+{
+    /// <summary>The batch orchestrator.</summary>
+    [Function(nameof(BatchOrchestrator))]
+    public static Task<BatchResult> RunBatchAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+        => new BatchOrchestrator().RunAsync(context, context.GetInput<BatchInput>()!);
+
+    /// <summary>One chunk of a large batch.</summary>
+    [Function(nameof(ChunkOrchestrator))]
+    public static Task<BatchCounts> RunChunkAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+        => new ChunkOrchestrator().RunAsync(context, context.GetInput<ChunkInput>()!);
+
+    /// <summary>One prompt.</summary>
+    [Function(nameof(PromptActivity))]
+    public Task<PromptOutcome> PromptAsync([ActivityTrigger] PromptWorkItem item, CancellationToken cancellationToken)
+        => executor.ExecuteAsync(item, cancellationToken);
+
+    /// <summary>Validates and chunks a dropped blob.</summary>
+    [Function(nameof(PrepareBatchActivity))]
+    public Task<PreparedBatch> PrepareAsync([ActivityTrigger] PrepareInput input, CancellationToken cancellationToken)
+        => activities.PrepareAsync(input, cancellationToken);
+
+    /// <summary>Writes the ordered output.</summary>
+    [Function(nameof(FinalizeBatchActivity))]
+    public async Task<bool> FinalizeAsync([ActivityTrigger] FinalizeInput input, CancellationToken cancellationToken)
+    {
+        await activities.FinalizeAsync(input, cancellationToken);
+        return true;
+    }
+
+    /// <summary>A JSONL file uploaded to <c>batches-in</c> starts a batch (once per name and content).</summary>
+    [Function("BatchBlobDrop")]
+    public Task OnBlobAsync(
+        [BlobTrigger("batches-in/{name}", Connection = "AzureWebJobsStorage")] BlobClient blob,
+        string name,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => api.StartFromBlobAsync(name, client, cancellationToken);
+}

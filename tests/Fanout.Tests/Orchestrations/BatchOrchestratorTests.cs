@@ -1,0 +1,112 @@
+using Fanout.Core.Activities;
+using Fanout.Core.Models;
+using Fanout.Core.Orchestrations;
+using Microsoft.DurableTask;
+using Moq;
+using Xunit;
+
+namespace Fanout.Tests.Orchestrations;
+
+public sealed class BatchOrchestratorTests
+{
+    public static TheoryData<int, int, int, int[]> SlotCases => new()
+    {
+        { 50, 2, 8, [25, 25] },
+        { 200, 20, 8, [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10] },
+        { 200, 40, 8, [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8] },
+        { 16, 200, 8, [8, 8] },
+        { 10, 3, 8, [10] },
+        { 7, 5, 8, [7] },
+        { 101, 4, 8, [26, 25, 25, 25] },
+    };
+
+    [Theory]
+    [MemberData(nameof(SlotCases))]
+    public void Slot_windows_split_the_cap_exactly(int cap, int chunks, int minWindow, int[] expected)
+    {
+        var windows = BatchOrchestrator.SlotWindows(cap, chunks, minWindow);
+
+        Assert.Equal(expected, windows);
+        Assert.Equal(Math.Min(cap, windows.Sum()), windows.Sum());
+    }
+
+    [Fact]
+    public async Task Small_batch_runs_inline_then_finalizes_with_counts()
+    {
+        var fake = new FakeOrchestration();
+        FinalizeInput? finalized = null;
+        fake.Context
+            .Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n.Name == nameof(FinalizeBatchActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback((TaskName _, object? i, TaskOptions? _) => finalized = (FinalizeInput)i!)
+            .ReturnsAsync(true);
+        var input = new BatchInput("b1", "gpt", 8, 1_700_000_000, Prepared: new PreparedBatch(120, 3, 500));
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal(BatchStatus.Completed, result.Status);
+        Assert.Equal(120, result.Counts.Completed);
+        Assert.Equal(8, fake.PeakInFlight);
+        Assert.NotNull(finalized);
+        Assert.Equal(result, finalized!.Result);
+        fake.Context.Verify(c => c.CallSubOrchestratorAsync<BatchCounts>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task Large_batch_fans_out_chunks_whose_windows_never_sum_above_the_cap()
+    {
+        var fake = new FakeOrchestration();
+        fake.Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
+        var running = 0;
+        var peakWindowSum = 0;
+        var chunks = new List<ChunkInput>();
+        var gate = new object();
+        fake.Context
+            .Setup(c => c.CallSubOrchestratorAsync<BatchCounts>(It.Is<TaskName>(n => n.Name == nameof(ChunkOrchestrator)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns(async (TaskName _, object? i, TaskOptions? _) =>
+            {
+                var chunk = (ChunkInput)i!;
+                lock (gate)
+                {
+                    chunks.Add(chunk);
+                    running += chunk.Window;
+                    peakWindowSum = Math.Max(peakWindowSum, running);
+                }
+
+                await Task.Delay(chunk.Chunk % 3);
+                lock (gate)
+                {
+                    running -= chunk.Window;
+                }
+
+                return new BatchCounts(chunk.Count, 0, chunk.Count, 0);
+            });
+        var input = new BatchInput("b1", "gpt", 20, 0, Prepared: new PreparedBatch(10_250, 0, 500));
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal(10_250, result.Counts.Completed);
+        Assert.Equal(21, chunks.Count);
+        Assert.Equal(Enumerable.Range(0, 21), chunks.Select(c => c.Chunk).Order());
+        Assert.Equal(10_250, chunks.Sum(c => c.Count));
+        Assert.All(chunks, c => Assert.Equal(c.Chunk * 500, c.Start));
+        Assert.InRange(peakWindowSum, 1, 20);
+    }
+
+    [Fact]
+    public async Task Blob_drop_with_a_fatal_input_error_fails_the_batch_and_still_writes_batch_json()
+    {
+        var fake = new FakeOrchestration();
+        fake.Context
+            .Setup(c => c.CallActivityAsync<PreparedBatch>(It.Is<TaskName>(n => n.Name == nameof(PrepareBatchActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .ReturnsAsync(new PreparedBatch(0, 0, 500, "empty_batch", "The input has no lines."));
+        fake.Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
+        var input = new BatchInput("b1", "gpt", 8, 0, Source: new BatchSource("batches-in", "x.jsonl"));
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal(BatchStatus.Failed, result.Status);
+        Assert.Equal("empty_batch", result.ErrorCode);
+        Assert.Empty(fake.Started);
+        fake.Context.Verify(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n.Name == nameof(FinalizeBatchActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Once);
+    }
+}

@@ -1,0 +1,80 @@
+using Fanout.Core.Activities;
+using Fanout.Core.Models;
+using Microsoft.DurableTask;
+using Moq;
+
+namespace Fanout.Tests.Orchestrations;
+
+/// <summary>
+/// A mocked <see cref="TaskOrchestrationContext"/> whose prompt activities complete after a random short delay (so
+/// completions arrive out of order) and which records how many were in flight at once.
+/// </summary>
+internal sealed class FakeOrchestration
+{
+    private readonly Random _random;
+    private readonly object _gate = new();
+    private int _inFlight;
+
+    public FakeOrchestration(int seed = 42)
+    {
+        _random = new Random(seed);
+        Context
+            .Setup(c => c.CallActivityAsync<PromptOutcome>(It.Is<TaskName>(n => n.Name == nameof(PromptActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) => RunPromptAsync((PromptWorkItem)input!));
+        Context
+            .Setup(c => c.WaitForExternalEvent<string>("cancel", It.IsAny<CancellationToken>()))
+            .Returns(Cancel.Task);
+        Context.Setup(c => c.CurrentUtcDateTime).Returns(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        Context
+            .Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
+            .Returns((DateTime due, CancellationToken _) =>
+            {
+                lock (_gate)
+                {
+                    Timers.Add(due);
+                }
+
+                return Task.Delay(1);
+            });
+        Context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback((object? s) => LastStatus = s as BatchProgress);
+    }
+
+    public Mock<TaskOrchestrationContext> Context { get; } = new(MockBehavior.Loose);
+
+    public TaskCompletionSource<string> Cancel { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Decides each call's outcome; default: success with 10 + 5 tokens.</summary>
+    public Func<PromptWorkItem, PromptOutcome> Outcome { get; set; } = w => new PromptOutcome(w.Index, true, null, 10, 5);
+
+    public List<PromptWorkItem> Started { get; } = [];
+
+    public List<DateTime> Timers { get; } = [];
+
+    public int PeakInFlight { get; private set; }
+
+    public BatchProgress? LastStatus { get; private set; }
+
+    /// <summary>Called with each started item while it is in flight, to let a test cancel mid-batch.</summary>
+    public Action<PromptWorkItem>? OnStart { get; set; }
+
+    private async Task<PromptOutcome> RunPromptAsync(PromptWorkItem item)
+    {
+        int delay;
+        lock (_gate)
+        {
+            Started.Add(item);
+            _inFlight++;
+            PeakInFlight = Math.Max(PeakInFlight, _inFlight);
+            delay = _random.Next(0, 4);
+        }
+
+        OnStart?.Invoke(item);
+        await Task.Delay(delay);
+        lock (_gate)
+        {
+            _inFlight--;
+        }
+
+        return Outcome(item);
+    }
+}

@@ -1,0 +1,142 @@
+using Fanout.Core.Models;
+using Fanout.Core.Orchestrations;
+using Fanout.Core.Storage;
+using Microsoft.DurableTask;
+using Xunit;
+
+namespace Fanout.Tests.Orchestrations;
+
+public sealed class PromptWindowTests
+{
+    private static ChunkInput Chunk(int count, int window, int start = 0) => new("b1", "gpt", 500, 0, start, count, window);
+
+    [Theory]
+    [InlineData(200, 8)]
+    [InlineData(50, 1)]
+    [InlineData(37, 100)]
+    public async Task Window_never_exceeds_cap_when_completions_arrive_out_of_order(int count, int cap)
+    {
+        var fake = new FakeOrchestration();
+
+        var (counts, cancelled) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(count, cap), fake.Cancel.Task);
+
+        Assert.False(cancelled);
+        Assert.InRange(fake.PeakInFlight, 1, cap);
+        Assert.Equal(Math.Min(cap, count), fake.PeakInFlight);
+        Assert.Equal(count, counts.Completed);
+        Assert.Equal(0, counts.Failed);
+    }
+
+    [Fact]
+    public async Task Every_line_is_started_once_in_input_order()
+    {
+        var fake = new FakeOrchestration();
+
+        await PromptWindow.RunAsync(fake.Context.Object, Chunk(120, 7, start: 500), fake.Cancel.Task);
+
+        Assert.Equal(Enumerable.Range(500, 120), fake.Started.Select(s => s.Index));
+        Assert.All(fake.Started, s => Assert.Equal("b1", s.BatchId));
+    }
+
+    [Fact]
+    public async Task One_failing_prompt_does_not_fail_the_batch()
+    {
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Index == 13
+                ? throw new TaskFailedException("PromptActivity", 13, new TaskFailureDetails("IOException", "storage down", null, null, null))
+                : new PromptOutcome(w.Index, w.Index != 20, w.Index == 20 ? "content_filter" : null, 10, 5),
+        };
+
+        var (counts, _) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(40, 5), fake.Cancel.Task);
+
+        Assert.Equal(38, counts.Completed);
+        Assert.Equal(2, counts.Failed);
+        Assert.Equal(38 * 10, counts.PromptTokens);
+        Assert.Equal(38 * 5, counts.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task Throttled_line_waits_on_a_durable_timer_and_is_retried_until_it_succeeds()
+    {
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Index == 3 && w.Attempt < 2
+                ? new PromptOutcome(w.Index, false, RetryAfterMs: 30_000, Throttled: true)
+                : new PromptOutcome(w.Index, true),
+        };
+
+        var (counts, _) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(10, 4), fake.Cancel.Task);
+
+        Assert.Equal(10, counts.Completed);
+        Assert.Equal(2, counts.Retries);
+        Assert.Equal([0, 1, 2], fake.Started.Where(s => s.Index == 3).Select(s => s.Attempt));
+        Assert.All(fake.Timers, t => Assert.Equal(new DateTime(2026, 1, 1, 0, 0, 30, DateTimeKind.Utc), t));
+        Assert.Equal(2, fake.Timers.Count);
+    }
+
+    [Fact]
+    public async Task Last_durable_retry_is_marked_so_the_activity_writes_an_error_line()
+    {
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.LastAttempt
+                ? new PromptOutcome(w.Index, false, "rate_limit_exhausted", Throttled: true)
+                : new PromptOutcome(w.Index, false, RetryAfterMs: 1000, Throttled: true),
+        };
+        var chunk = Chunk(1, 1) with { MaxDurableRetries = 3 };
+
+        var (counts, _) = await PromptWindow.RunAsync(fake.Context.Object, chunk, fake.Cancel.Task);
+
+        Assert.Equal(1, counts.Failed);
+        Assert.Equal(4, fake.Started.Count);
+        Assert.True(fake.Started[^1].LastAttempt);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_new_calls_and_keeps_finished_ones()
+    {
+        var fake = new FakeOrchestration();
+        fake.OnStart = item =>
+        {
+            if (item.Index == 20)
+            {
+                fake.Cancel.TrySetResult("cancel");
+            }
+        };
+
+        var (counts, cancelled) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(1000, 4), fake.Cancel.Task);
+
+        Assert.True(cancelled);
+        Assert.InRange(fake.Started.Count, 21, 21 + 8);
+        Assert.Equal(fake.Started.Count, counts.Completed);
+    }
+
+    [Fact]
+    public async Task Throttling_shrinks_the_window_below_the_cap()
+    {
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Attempt == 0 && w.Index % 3 == 0
+                ? new PromptOutcome(w.Index, false, RetryAfterMs: 100, Throttled: true)
+                : new PromptOutcome(w.Index, true),
+        };
+        var windows = new List<int>();
+
+        await PromptWindow.RunAsync(fake.Context.Object, Chunk(300, 32), fake.Cancel.Task, (_, w) => windows.Add(w));
+
+        Assert.Contains(windows, w => w < 32);
+        Assert.All(windows, w => Assert.InRange(w, 1, 32));
+    }
+
+    [Fact]
+    public void Counts_ignore_outcomes_that_ask_for_a_retry()
+    {
+        var counts = new BatchCounts()
+            .Add(new PromptOutcome(0, false, RetryAfterMs: 10, Throttled: true))
+            .Add(new PromptOutcome(0, true, null, 3, 4))
+            .Add(new PromptOutcome(1, false, OutputLines.InternalError));
+
+        Assert.Equal(new BatchCounts(1, 1, 3, 4, 1, 1), counts);
+    }
+}
