@@ -1,0 +1,21 @@
+namespace Fanout.Core.Jsonl;
+
+/// <summary>
+/// One input line after validation. <see cref="Index"/> is the zero-based position among the lines that are not ignored
+/// (only trailing blank lines are ignored, so it is also the zero-based line number in the file).
+/// </summary>
+/// <param name="Index">Zero-based line index; the output line for this input goes to the same position.</param>
+/// <param name="CustomId">The line's <c>custom_id</c> when it is a valid string, also on error lines; otherwise null.</param>
+/// <param name="Model">The line's <c>body.model</c> (valid lines only); null when absent.</param>
+/// <param name="Body">For valid lines, the raw UTF-8 JSON of the line's <c>body</c> object, to forward to the model; empty otherwise.</param>
+/// <param name="Error">Why the line is invalid; null when it is valid.</param>
+public sealed record BatchLine(int Index, string? CustomId, string? Model, ReadOnlyMemory<byte> Body, LineError? Error)
+{
+    /// <summary>True when the line passed validation and can be sent.</summary>
+    public bool IsValid => Error is null;
+}
+
+/// <summary>Why an input line was rejected; <see cref="Code"/> is one of <see cref="LineErrorCodes"/>.</summary>
+/// <param name="Code">A stable machine-readable code from <see cref="LineErrorCodes"/>.</param>
+/// <param name="Message">A human-readable explanation that never echoes large parts of the line.</param>
+public sealed record LineError(string Code, string Message);
