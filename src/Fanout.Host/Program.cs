@@ -1,2 +1,18 @@
-var app = WebApplication.Create(args);
-app.Run();
+using Fanout.Host.Apis;
+using Fanout.Host.Cli;
+using Fanout.Host.Extensions;
+
+if (args.Length > 0 && args[0] == "run")
+{
+    return await RunCommand.ExecuteAsync(args[1..]);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
+var app = builder.Build();
+app.MapBatchApi();
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point (public so tests can reference the assembly's program).</summary>
+public partial class Program;

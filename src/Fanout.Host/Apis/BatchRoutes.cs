@@ -1,0 +1,21 @@
+using Fanout.Core.Api;
+using Microsoft.DurableTask.Client;
+
+namespace Fanout.Host.Apis;
+
+/// <summary>The HTTP API of API.md on the portable host: the same <see cref="BatchApi"/> the Functions triggers call.</summary>
+public static class BatchRoutes
+{
+    /// <summary>Maps <c>/api/batches</c>.</summary>
+    public static IEndpointRouteBuilder MapBatchApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/batches");
+        group.MapPost("", (HttpRequest request, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.SubmitAsync(request, client, ct));
+        group.MapGet("{id}", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.GetAsync(id, client, ct));
+        group.MapGet("{id}/results", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.GetOutputAsync(id, errorsOnly: false, client, ct));
+        group.MapGet("{id}/errors", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.GetOutputAsync(id, errorsOnly: true, client, ct));
+        group.MapPost("{id}/cancel", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.CancelAsync(id, client, ct));
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        return app;
+    }
+}

@@ -1,0 +1,88 @@
+using Fanout.Core;
+using Fanout.Core.Options;
+using Fanout.Core.Orchestrations;
+using Fanout.Host.Azurite;
+using Fanout.Host.Durable;
+using Fanout.Host.Services;
+using Fanout.Simulator;
+using Fanout.Simulator.Options;
+
+namespace Fanout.Host.Extensions;
+
+/// <summary>Wires the portable host: embedded defaults, Fanout.Core, the durable backend, the blob watcher.</summary>
+public static class HostingExtensions
+{
+    /// <summary>The default listen address, like <c>func start</c>.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:7071";
+
+    /// <summary>
+    /// Adds everything the host needs. With no storage connection string it starts Azurite (data under
+    /// <c>.fanout/azurite</c>); with no Azure OpenAI endpoint it starts the simulator and says so.
+    /// </summary>
+    public static async Task AddFanoutHostAsync(this WebApplicationBuilder builder, TextWriter console, CancellationToken cancellationToken)
+    {
+        var config = builder.Configuration;
+        var embedded = new EmbeddedServices();
+        builder.Services.AddSingleton(embedded);
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedServices>());
+
+        if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(config["Fanout:Host:Urls"] ?? DefaultUrls);
+        }
+
+        var batch = config.GetSection(BatchOptions.SectionName).Get<BatchOptions>() ?? new BatchOptions();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = batch.MaxBytes + (1024 * 1024));
+
+        try
+        {
+            if (string.IsNullOrWhiteSpace(config["Fanout:Storage:ConnectionString"]))
+            {
+                var repoRoot = AzuriteProcess.FindRepoRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory)
+                    ?? throw new InvalidOperationException("Fanout:Storage:ConnectionString is not set and no repository checkout was found to run the embedded Azurite from.");
+                await AzuriteProcess.EnsureInstalledAsync(repoRoot, null, cancellationToken).ConfigureAwait(false);
+                var dataDirectory = config["Fanout:Host:DataDirectory"] ?? Path.Combine(repoRoot, ".fanout", "azurite");
+                embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, cancellationToken).ConfigureAwait(false);
+                config["Fanout:Storage:ConnectionString"] = embedded.Azurite.ConnectionString;
+                await console.WriteLineAsync($"Storage: embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
+            }
+
+            if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]))
+            {
+                var simulatorOptions = config.GetSection("Fanout:Simulator").Get<SimulatorOptions>() ?? new SimulatorOptions();
+                embedded.Simulator = await SimulatorServer.StartAsync(simulatorOptions, 0, cancellationToken).ConfigureAwait(false);
+                config["Fanout:OpenAI:Endpoint"] = embedded.Simulator.BaseUri.ToString();
+                config["Fanout:OpenAI:ApiKey"] = "simulator";
+                await console.WriteLineAsync($"*** LLM: no Fanout:OpenAI:Endpoint configured, using the built-in SIMULATOR at {embedded.Simulator.BaseUri} (answers are synthetic). ***").ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await embedded.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        builder.Services.AddFanoutCore();
+
+        var durable = config.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new DurableBackendOptions();
+        if (config["backend"] is { Length: > 0 } backend)
+        {
+            durable.Backend = Enum.Parse<DurableBackendKind>(backend.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
+        }
+
+        durable.StorageConnectionString ??= config["Fanout:Storage:ConnectionString"];
+        if (config.GetSection(DurableBackendOptions.SectionName)["MaxConcurrentActivities"] is null)
+        {
+            durable.MaxConcurrentActivities = Math.Max(durable.MaxConcurrentActivities, batch.MaxConcurrencyLimit);
+        }
+
+        builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());
+        if (config.GetValue("Fanout:Host:WatchBlobs", true))
+        {
+            builder.Services.AddHostedService<BlobDropWatcher>();
+        }
+
+        builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    }
+}

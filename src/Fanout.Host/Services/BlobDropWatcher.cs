@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using Azure;
+using Fanout.Core.Api;
+using Fanout.Core.Storage;
+using Microsoft.DurableTask.Client;
+
+namespace Fanout.Host.Services;
+
+/// <summary>
+/// The portable host's blob trigger: polls <c>batches-in</c> and starts a batch for each new or changed blob.
+/// Idempotent like the Functions trigger: the batch id comes from the blob's name and content hash.
+/// </summary>
+public sealed partial class BlobDropWatcher(BatchStore store, BatchApi api, DurableTaskClient client, IConfiguration configuration, ILogger<BlobDropWatcher> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, ETag> _seen = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(configuration.GetValue("Fanout:Host:BlobPollMilliseconds", 2000));
+        await store.EnsureContainersAsync().ConfigureAwait(false);
+        using var timer = new PeriodicTimer(interval);
+        do
+        {
+            try
+            {
+                await ScanAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogScanFailed(logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async Task ScanAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var blob in store.Input.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (_seen.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag)
+            {
+                continue;
+            }
+
+            try
+            {
+                var id = await api.StartFromBlobAsync(blob.Name, client, cancellationToken).ConfigureAwait(false);
+                _seen[blob.Name] = blob.Properties.ETag ?? default;
+                LogStarted(logger, blob.Name, id);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                // Deleted between listing and reading.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Blob {BlobName} → batch {BatchId}")]
+    private static partial void LogStarted(ILogger logger, string blobName, string batchId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scanning the input container failed; retrying")]
+    private static partial void LogScanFailed(ILogger logger, Exception exception);
+}
