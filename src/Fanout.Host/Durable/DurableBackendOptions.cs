@@ -1,0 +1,100 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Logging;
+
+namespace Fanout.Host.Durable;
+
+/// <summary>Which Durable Task orchestration service backs the in-process sidecar.</summary>
+public enum DurableBackendKind
+{
+    /// <summary>Azure Storage queues, tables and blobs (Azurite locally): durable, resumes after a crash.</summary>
+    AzureStorage,
+
+    /// <summary>In-memory, nothing survives the process: for tests and benchmarks only.</summary>
+    Memory,
+}
+
+/// <summary>Settings of the portable host's Durable Task backend: storage, task hub, tuning.</summary>
+public sealed class DurableBackendOptions : IValidatableObject
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Fanout:Durable";
+
+    /// <summary>Gets or sets the backend; Azure Storage unless a test asks for memory.</summary>
+    public DurableBackendKind Backend { get; set; } = DurableBackendKind.AzureStorage;
+
+    /// <summary>Gets or sets the storage connection string; required for <see cref="DurableBackendKind.AzureStorage"/>.</summary>
+    public string? StorageConnectionString { get; set; }
+
+    /// <summary>Gets or sets the task hub: the prefix of its queues, tables and blob containers.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,44}$", ErrorMessage = "A task hub name is 3-45 letters or digits and starts with a letter.")]
+    public string TaskHubName { get; set; } = "FanoutHub";
+
+    /// <summary>Gets or sets the number of control-queue partitions; 1-4 is right for one machine.</summary>
+    [Range(1, 16)]
+    public int PartitionCount { get; set; } = 2;
+
+    /// <summary>Gets or sets the longest back-off between empty queue polls; keep it at or under a second.</summary>
+    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how many activities run at once; at least the largest batch concurrency cap.</summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentActivities { get; set; } = 200;
+
+    /// <summary>Gets or sets how many orchestration episodes run at once.</summary>
+    [Range(1, 1_000)]
+    public int MaxConcurrentOrchestrations { get; set; } = 20;
+
+    /// <summary>Gets or sets how many control-queue messages are fetched per poll.</summary>
+    [Range(1, 32)]
+    public int ControlQueueBatchSize { get; set; } = 32;
+
+    /// <summary>
+    /// Gets or sets how long a dequeued message stays invisible: after a crash, in-flight work reappears after this.
+    /// Locks of running activities are renewed, so long calls are not run twice.
+    /// </summary>
+    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Gets or sets how long a graceful stop waits for in-flight activities before handing them back to the queue.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets the lease owner name; defaults to the machine name, so a restarted host takes its partitions
+    /// back at once instead of waiting for the old leases to expire.
+    /// </summary>
+    public string? WorkerId { get; set; }
+
+    /// <summary>Gets or sets the minimum level of Durable Task, sidecar and gRPC logs.</summary>
+    public LogLevel DurableTaskLogLevel { get; set; } = LogLevel.Warning;
+
+    /// <summary>Gets or sets a fixed loopback port for the gRPC sidecar; null picks a free one.</summary>
+    [Range(1, 65_535)]
+    public int? SidecarPort { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Backend == DurableBackendKind.AzureStorage && string.IsNullOrWhiteSpace(StorageConnectionString))
+        {
+            yield return new ValidationResult(
+                $"{nameof(StorageConnectionString)} is required for the {DurableBackendKind.AzureStorage} backend " +
+                "(start Azurite with AzuriteProcess when none is configured).",
+                [nameof(StorageConnectionString)]);
+        }
+
+        if (MaxQueuePollingInterval <= TimeSpan.Zero || MaxQueuePollingInterval > TimeSpan.FromSeconds(30))
+        {
+            yield return new ValidationResult("MaxQueuePollingInterval must be between 0 and 30 s.", [nameof(MaxQueuePollingInterval)]);
+        }
+
+        if (WorkItemVisibilityTimeout < TimeSpan.FromSeconds(30))
+        {
+            yield return new ValidationResult("WorkItemVisibilityTimeout must be at least 30 s.", [nameof(WorkItemVisibilityTimeout)]);
+        }
+
+        if (DrainTimeout < TimeSpan.Zero)
+        {
+            yield return new ValidationResult("DrainTimeout cannot be negative.", [nameof(DrainTimeout)]);
+        }
+    }
+}

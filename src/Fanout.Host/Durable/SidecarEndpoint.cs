@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Fanout.Host.Durable;
+
+/// <summary>The loopback address of the in-process gRPC sidecar that the worker and the client connect to.</summary>
+public sealed class SidecarEndpoint
+{
+    /// <summary>Initializes a new instance of the <see cref="SidecarEndpoint"/> class; port null picks a free one.</summary>
+    public SidecarEndpoint(int? port)
+    {
+        Port = port ?? GetFreeLoopbackPort();
+        Address = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>Gets the loopback port the sidecar listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>Gets the sidecar's address (HTTP/2 without TLS).</summary>
+    public Uri Address { get; }
+
+    static int GetFreeLoopbackPort()
+    {
+        TcpListener listener = new(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+}

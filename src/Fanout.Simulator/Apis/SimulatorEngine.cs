@@ -1,0 +1,52 @@
+using Fanout.Simulator.Options;
+using Fanout.Simulator.RateLimiting;
+using Fanout.Simulator.Stats;
+
+namespace Fanout.Simulator.Apis;
+
+/// <summary>The simulator's shared state: its options (read live), counters, quota and clock.</summary>
+internal sealed class SimulatorEngine(
+    SimulatorOptions options, SimulatorStats stats, SlidingWindowRateLimiter limiter, TimeProvider timeProvider, CancellationToken stopping)
+{
+    private long _epoch = timeProvider.GetTimestamp();
+
+    public SimulatorOptions Options => options;
+
+    public SimulatorStats Stats => stats;
+
+    public SlidingWindowRateLimiter Limiter => limiter;
+
+    public TimeProvider TimeProvider => timeProvider;
+
+    /// <summary>Cancelled when the host stops, so hung requests let go.</summary>
+    public CancellationToken Stopping => stopping;
+
+    /// <summary>Zeroes the counters, empties the quota windows and restarts the clock of the 429 burst window.</summary>
+    public void Reset()
+    {
+        stats.Reset();
+        limiter.Reset();
+        Volatile.Write(ref _epoch, timeProvider.GetTimestamp());
+    }
+
+    /// <summary>Whether now falls in the configured all-429 window, and how long it still lasts.</summary>
+    public bool InBurst429(out TimeSpan remaining)
+    {
+        remaining = TimeSpan.Zero;
+        var duration = options.Burst429DurationSeconds;
+        if (duration <= 0)
+        {
+            return false;
+        }
+
+        var elapsed = timeProvider.GetElapsedTime(Volatile.Read(ref _epoch)).TotalSeconds;
+        var start = options.Burst429StartSeconds;
+        if (elapsed < start || elapsed >= start + duration)
+        {
+            return false;
+        }
+
+        remaining = TimeSpan.FromSeconds(start + duration - elapsed);
+        return true;
+    }
+}

@@ -1,0 +1,97 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Fanout.Simulator.Options;
+
+/// <summary>Behaviour of the simulated chat-completions service (<c>Fanout:Simulator</c>). Read on every request, so tests may change it at runtime.</summary>
+public sealed class SimulatorOptions : IValidatableObject
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Fanout:Simulator";
+
+    /// <summary>Fixed latency of every answered request, in milliseconds.</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:LatencyMs must not be negative.")]
+    public int LatencyMs { get; set; }
+
+    /// <summary>Standard deviation of a normally distributed latency added to <see cref="LatencyMs"/> (the total never goes below zero).</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:LatencyJitterMs must not be negative.")]
+    public int LatencyJitterMs { get; set; }
+
+    /// <summary>Extra latency per completion token, in milliseconds; in a stream it is spent between chunks.</summary>
+    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:LatencyPerOutputTokenMs must not be negative.")]
+    public double LatencyPerOutputTokenMs { get; set; }
+
+    /// <summary>Fraction of admitted requests answered with <see cref="FailureStatusCode"/>.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:FailureRate must be between 0 and 1.")]
+    public double FailureRate { get; set; }
+
+    /// <summary>Status of the failures injected by <see cref="FailureRate"/>: 429 (with Retry-After) or a 5xx.</summary>
+    public int FailureStatusCode { get; set; } = 500;
+
+    /// <summary>Retry-After (as <c>retry-after-ms</c> and whole-second <c>Retry-After</c>) of an injected 429.</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:FailureRetryAfterMs must not be negative.")]
+    public int FailureRetryAfterMs { get; set; } = 1000;
+
+    /// <summary>Fraction of admitted requests answered with 503.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:Http503Rate must be between 0 and 1.")]
+    public double Http503Rate { get; set; }
+
+    /// <summary>Fraction of admitted requests that never answer: they hang until the client disconnects or the server stops.</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:HangRate must be between 0 and 1.")]
+    public double HangRate { get; set; }
+
+    /// <summary>Requests admitted per deployment in any sliding 60-second window; 0 = unlimited.</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:RequestsPerMinute must not be negative.")]
+    public int RequestsPerMinute { get; set; }
+
+    /// <summary>Tokens admitted per deployment in any sliding 60-second window (prompt estimate + max tokens); 0 = unlimited.</summary>
+    [Range(0, long.MaxValue, ErrorMessage = "Fanout:Simulator:TokensPerMinute must not be negative.")]
+    public long TokensPerMinute { get; set; }
+
+    /// <summary>
+    /// Completion tokens charged to the token quota when a request sets neither <c>max_tokens</c> nor <c>max_completion_tokens</c>.
+    /// 16 is the OpenAI API's historical <c>max_tokens</c> default.
+    /// </summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:DefaultMaxTokens must not be negative.")]
+    public int DefaultMaxTokens { get; set; } = 16;
+
+    /// <summary>Start of a window, in seconds after the server started (or the stats were last reset), in which every request gets 429.</summary>
+    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Burst429StartSeconds must not be negative.")]
+    public double Burst429StartSeconds { get; set; }
+
+    /// <summary>Length of the all-429 window in seconds; 0 = no such window.</summary>
+    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Burst429DurationSeconds must not be negative.")]
+    public double Burst429DurationSeconds { get; set; }
+
+    /// <summary>
+    /// Seed of fault selection. With a seed, whether a request fails depends only on the seed, its prompt and how many times
+    /// that prompt was tried before, so a run is reproducible whatever the arrival order. Absent = random.
+    /// </summary>
+    public int? Seed { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (FailureStatusCode is not (429 or >= 500 and <= 599))
+        {
+            yield return new ValidationResult(
+                "Fanout:Simulator:FailureStatusCode must be 429 or a 5xx status.", [nameof(FailureStatusCode)]);
+        }
+
+        if (FailureRate + Http503Rate + HangRate > 1.0 + 1e-9)
+        {
+            yield return new ValidationResult(
+                "Fanout:Simulator:FailureRate + Http503Rate + HangRate must not exceed 1.",
+                [nameof(FailureRate), nameof(Http503Rate), nameof(HangRate)]);
+        }
+    }
+
+    /// <summary>Throws <see cref="ValidationException"/> naming every invalid setting.</summary>
+    public void EnsureValid()
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
+        {
+            throw new ValidationException(string.Join(" ", results.Select(r => r.ErrorMessage)));
+        }
+    }
+}
