@@ -43,7 +43,7 @@ public sealed class DurableFunctions(PromptExecutor executor, BatchActivities ac
     /// <summary>A JSONL file uploaded to <c>batches-in</c> starts a batch (once per name and content).</summary>
     [Function("BatchBlobDrop")]
     public Task OnBlobAsync(
-        [BlobTrigger("batches-in/{name}", Connection = "AzureWebJobsStorage")] BlobClient blob,
+        [BlobTrigger("batches-in/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
         string name,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
