@@ -87,7 +87,7 @@ public static class BatchObjects
         if (progress?.RunningChunks is { Count: > 0 } chunks)
         {
             var children = await Task.WhenAll(chunks.Select(c => client.GetInstanceAsync(
-                Orchestrations.BatchOrchestrator.ChunkInstanceId(input.BatchId, c), getInputsAndOutputs: false, cancellationToken))).ConfigureAwait(false);
+                Orchestrations.BatchOrchestrator.ChunkInstanceId(input.BatchId, c), getInputsAndOutputs: true, cancellationToken))).ConfigureAwait(false);
             foreach (var child in children)
             {
                 if (child?.ReadCustomStatusAs<BatchProgress>() is { } p)

@@ -28,6 +28,11 @@ public static class DurableBackendServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configureTasks);
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        if (services.Any(d => d.ServiceType == typeof(DurableSidecarHostedService)))
+        {
+            // A second sidecar would start a second worker, and each sidecar accepts a single worker connection.
+            throw new InvalidOperationException($"{nameof(AddFanoutDurableBackend)} was already called on these services.");
+        }
 
         services.AddSingleton(options);
         services.AddSingleton(_ => new SidecarEndpoint(options.SidecarPort));

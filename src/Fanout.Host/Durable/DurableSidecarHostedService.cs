@@ -60,18 +60,28 @@ internal sealed partial class DurableSidecarHostedService(
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        // Runs before any hosted service stops, so the worker is still connected and running activities
-        // can report back. Pointless for the memory backend: nothing outlives the process.
-        if (service is null || options.Backend != DurableBackendKind.AzureStorage)
+        // Runs before any hosted service stops, so the worker is still connected: running activities report
+        // back, and orchestration episodes consume what Azure Storage has prefetched (it would otherwise stay
+        // invisible for five minutes). Pointless for the memory backend: nothing outlives the process.
+        if (service is null || options.Backend != DurableBackendKind.AzureStorage || options.DrainTimeout <= TimeSpan.Zero)
         {
             return;
         }
 
-        service.BeginDrain();
-        if (options.DrainTimeout > TimeSpan.Zero &&
-            !await service.WaitForDrainAsync(options.DrainTimeout, cancellationToken).ConfigureAwait(false))
+        service.StopActivities();
+        TimeSpan quietPeriod = (2 * options.MaxQueuePollingInterval) + TimeSpan.FromMilliseconds(500);
+        if (!await service.WaitForDrainAsync(options.DrainTimeout, quietPeriod, cancellationToken).ConfigureAwait(false))
         {
-            Log.DrainTimedOut(logger, service.InFlightActivities, service.InFlightOrchestrations, options.DrainTimeout);
+            int activities = service.InFlightActivities;
+            int orchestrations = service.InFlightOrchestrations;
+            if (activities + orchestrations > 0)
+            {
+                Log.DrainTimedOut(logger, options.DrainTimeout, activities, orchestrations);
+            }
+            else
+            {
+                Log.DrainEndedBeforeQuiet(logger, options.DrainTimeout, quietPeriod);
+            }
         }
     }
 
@@ -82,13 +92,23 @@ internal sealed partial class DurableSidecarHostedService(
             return;
         }
 
-        service.BeginDrain();
+        service.StopAll();
         if (sidecar is not null)
         {
             await sidecar.StopAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        // Work items the worker never answered would stay invisible until their timeout; hand them back now.
+        // Work items the worker never answered would stay invisible until their timeout; hand them back now,
+        // after the last fetch has ended so that nothing takes them again before the service stops.
+        try
+        {
+            await service.StopFetchingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.StopTimedOut(logger);
+        }
+
         int activities = service.InFlightActivities;
         int orchestrations = service.InFlightOrchestrations;
         await service.AbandonOutstandingAsync().ConfigureAwait(false);
@@ -170,6 +190,11 @@ internal sealed partial class DurableSidecarHostedService(
                 logging.ClearProviders();
                 logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
                 logging.SetMinimumLevel(options.DurableTaskLogLevel);
+
+                // Kestrel and gRPC log every call at Information: several lines per activity.
+                LogLevel transportLevel = options.DurableTaskLogLevel > LogLevel.Warning ? options.DurableTaskLogLevel : LogLevel.Warning;
+                logging.AddFilter("Microsoft.AspNetCore", transportLevel);
+                logging.AddFilter("Grpc", transportLevel);
             })
             .ConfigureServices(services => services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>())
             .ConfigureWebHost(
@@ -218,11 +243,14 @@ internal sealed partial class DurableSidecarHostedService(
         [LoggerMessage(2, LogLevel.Information, "Durable Task backend {Backend} stopped: task hub {TaskHub}")]
         public static partial void Stopped(ILogger logger, DurableBackendKind backend, string taskHub);
 
-        [LoggerMessage(3, LogLevel.Warning, "Drain timed out after {Timeout}: {Activities} activities and {Orchestrations} orchestration episodes still running go back to the queue")]
-        public static partial void DrainTimedOut(ILogger logger, int activities, int orchestrations, TimeSpan timeout);
+        [LoggerMessage(3, LogLevel.Warning, "Drain did not finish within {Timeout}: {Activities} activities and {Orchestrations} orchestration episodes still running go back to the queue; messages Azure Storage prefetched stay invisible for up to 5 minutes")]
+        public static partial void DrainTimedOut(ILogger logger, TimeSpan timeout, int activities, int orchestrations);
 
-        [LoggerMessage(4, LogLevel.Information, "Handed {Activities} activities and {Orchestrations} orchestration episodes back to the queue")]
+        [LoggerMessage(4, LogLevel.Warning, "Handed {Activities} unfinished activities and {Orchestrations} orchestration episodes back to the queue")]
         public static partial void Abandoned(ILogger logger, int activities, int orchestrations);
+
+        [LoggerMessage(6, LogLevel.Information, "Drain stopped after {Timeout}, before the control queues had been quiet for {QuietPeriod}; a message fetched just now may stay invisible for up to 5 minutes")]
+        public static partial void DrainEndedBeforeQuiet(ILogger logger, TimeSpan timeout, TimeSpan quietPeriod);
 
         [LoggerMessage(5, LogLevel.Warning, "The orchestration service did not stop before the shutdown timeout")]
         public static partial void StopTimedOut(ILogger logger);

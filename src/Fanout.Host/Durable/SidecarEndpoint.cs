@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Fanout.Host.Durable;
 
 /// <summary>The loopback address of the in-process gRPC sidecar that the worker and the client connect to.</summary>
-public sealed class SidecarEndpoint
+internal sealed class SidecarEndpoint
 {
     /// <summary>Initializes a new instance of the <see cref="SidecarEndpoint"/> class; port null picks a free one.</summary>
     public SidecarEndpoint(int? port)

@@ -7,13 +7,16 @@ namespace Fanout.Host.Durable;
 /// <summary>
 /// Sits between the sidecar's dispatchers and the real orchestration service: applies our concurrency limits
 /// (the in-memory service hard-codes the processor count), renews the locks of running activities (the sidecar
-/// never does), and on shutdown stops handing out work, drains, and gives unfinished work items back to the queue.
+/// never does), and on shutdown drains in two steps and gives unfinished work items back to the queue.
 /// </summary>
 /// <remarks>
 /// The sidecar starts the service only once a worker connects and stops it from an <c>async void</c> callback
 /// that never finishes while a work item is outstanding; so <see cref="StartAsync()"/> and <see cref="StopAsync()"/>
 /// do nothing here and <see cref="DurableSidecarHostedService"/> calls <see cref="StartInnerAsync"/> and
 /// <see cref="StopInnerAsync"/> itself.
+/// Azure Storage prefetches control-queue messages into memory and leaves them invisible for five minutes when
+/// it stops; so the drain first stops only activities and keeps running orchestration episodes until the
+/// control queues have been quiet for a while, and only then stops orchestrations too.
 /// </remarks>
 internal sealed partial class TrackingOrchestrationService : IOrchestrationService, IAsyncDisposable
 {
@@ -24,8 +27,11 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
     readonly ILogger logger;
     readonly ConcurrentDictionary<TaskActivityWorkItem, byte> activities = new(ReferenceEqualityComparer.Instance);
     readonly ConcurrentDictionary<TaskOrchestrationWorkItem, byte> orchestrations = new(ReferenceEqualityComparer.Instance);
-    readonly CancellationTokenSource draining = new();
+    readonly CancellationTokenSource activityDrain = new();
+    readonly CancellationTokenSource orchestrationDrain = new();
     readonly CancellationTokenSource stopping = new();
+    readonly List<Task> detachedFetches = [];
+    long lastProgress = Environment.TickCount64;
     Task renewLoop = Task.CompletedTask;
 
     public TrackingOrchestrationService(
@@ -37,8 +43,6 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         this.renewInterval = renewInterval;
         this.logger = logger;
     }
-
-    public IOrchestrationService Inner => inner;
 
     public int InFlightActivities => activities.Count;
 
@@ -63,17 +67,28 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
     }
 
-    /// <summary>Stops handing out work items; the dispatchers keep waiting until they are stopped.</summary>
-    public void BeginDrain() => draining.Cancel();
+    /// <summary>Stops handing out activities; orchestration episodes keep running so prefetched messages get processed.</summary>
+    public void StopActivities() => activityDrain.Cancel();
 
-    /// <summary>Waits until no work item is outstanding, or the timeout passes; true when drained.</summary>
-    public async Task<bool> WaitForDrainAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Stops handing out any work item; the dispatchers keep waiting until they are stopped.</summary>
+    public void StopAll()
+    {
+        activityDrain.Cancel();
+        orchestrationDrain.Cancel();
+    }
+
+    /// <summary>
+    /// Waits until no work item is outstanding and nothing happened for <paramref name="quietPeriod"/>, or the
+    /// timeout passes; true when drained.
+    /// </summary>
+    public async Task<bool> WaitForDrainAsync(TimeSpan timeout, TimeSpan quietPeriod, CancellationToken cancellationToken)
     {
         using CancellationTokenSource limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         try
         {
-            while (!activities.IsEmpty || !orchestrations.IsEmpty)
+            while (!activities.IsEmpty || !orchestrations.IsEmpty ||
+                Environment.TickCount64 - Volatile.Read(ref lastProgress) < (long)quietPeriod.TotalMilliseconds)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), limit.Token).ConfigureAwait(false);
             }
@@ -86,6 +101,20 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
     }
 
+    /// <summary>Stops renewing locks and ends fetches the dispatchers stopped waiting for.</summary>
+    public async Task StopFetchingAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await renewLoop.ConfigureAwait(false);
+        Task[] fetches;
+        lock (detachedFetches)
+        {
+            fetches = [.. detachedFetches];
+        }
+
+        await Task.WhenAll(fetches).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Hands every still-locked work item back to the queue so the next host picks it up without waiting.</summary>
     public async Task AbandonOutstandingAsync()
     {
@@ -93,7 +122,7 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         {
             if (activities.TryRemove(workItem, out _))
             {
-                await TryAsync(() => inner.AbandonTaskActivityWorkItemAsync(workItem), "abandon activity", workItem.Id).ConfigureAwait(false);
+                await GiveBackAsync(workItem).ConfigureAwait(false);
             }
         }
 
@@ -101,24 +130,20 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         {
             if (orchestrations.TryRemove(workItem, out _))
             {
-                await TryAsync(() => inner.AbandonTaskOrchestrationWorkItemAsync(workItem), "abandon orchestration", workItem.InstanceId).ConfigureAwait(false);
-                await TryAsync(() => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem), "release orchestration", workItem.InstanceId).ConfigureAwait(false);
+                await GiveBackAsync(workItem).ConfigureAwait(false);
             }
         }
     }
 
-    public async Task StopInnerAsync(CancellationToken cancellationToken)
-    {
-        await stopping.CancelAsync().ConfigureAwait(false);
-        await renewLoop.ConfigureAwait(false);
-        await inner.StopAsync(isForced: false).WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task StopInnerAsync(CancellationToken cancellationToken) =>
+        inner.StopAsync(isForced: false).WaitAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         await stopping.CancelAsync().ConfigureAwait(false);
         await renewLoop.ConfigureAwait(false);
-        draining.Dispose();
+        activityDrain.Dispose();
+        orchestrationDrain.Dispose();
         stopping.Dispose();
         (inner as IDisposable)?.Dispose();
     }
@@ -151,18 +176,18 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
     public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
         TaskOrchestrationWorkItem? workItem = await LockNextAsync(
-            ct => inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, ct), cancellationToken).ConfigureAwait(false);
+            ct => inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, ct), GiveBackAsync, orchestrationDrain.Token, cancellationToken).ConfigureAwait(false);
         if (workItem is null)
         {
             return null!;
         }
 
         orchestrations.TryAdd(workItem, 0);
-        if (draining.IsCancellationRequested && orchestrations.TryRemove(workItem, out _))
+        MarkProgress();
+        if (orchestrationDrain.IsCancellationRequested && orchestrations.TryRemove(workItem, out _))
         {
             // Fetched just as the drain began: give it back instead of starting new work.
-            await TryAsync(() => inner.AbandonTaskOrchestrationWorkItemAsync(workItem), "abandon orchestration", workItem.InstanceId).ConfigureAwait(false);
-            await TryAsync(() => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem), "release orchestration", workItem.InstanceId).ConfigureAwait(false);
+            await GiveBackAsync(workItem).ConfigureAwait(false);
             return null!;
         }
 
@@ -179,9 +204,77 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         IList<TaskMessage> orchestratorMessages,
         IList<TaskMessage> timerMessages,
         TaskMessage continuedAsNewMessage,
-        OrchestrationState orchestrationState) =>
-        inner.CompleteTaskOrchestrationWorkItemAsync(
+        OrchestrationState orchestrationState)
+    {
+        NormalizeHistory(newOrchestrationRuntimeState);
+        NormalizeTags(orchestratorMessages);
+        NormalizeTags(outboundMessages);
+        if (continuedAsNewMessage is not null)
+        {
+            NormalizeTags([continuedAsNewMessage]);
+        }
+
+        return inner.CompleteTaskOrchestrationWorkItemAsync(
             workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState);
+    }
+
+    /// <summary>
+    /// The sidecar records a sub-orchestration's start as a subclass of <see cref="DurableTask.Core.History.SubOrchestrationInstanceCreatedEvent"/>;
+    /// Azure Storage writes history rows by the event's runtime type and then cannot read that row back ("the
+    /// TableEntity did not contain a 'EventType' property"). Store the base event instead.
+    /// </summary>
+    static void NormalizeHistory(OrchestrationRuntimeState? state)
+    {
+        if (state is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < state.NewEvents.Count; i++)
+        {
+            if (state.NewEvents[i] is DurableTask.Core.History.SubOrchestrationInstanceCreatedEvent created
+                && created.GetType() != typeof(DurableTask.Core.History.SubOrchestrationInstanceCreatedEvent))
+            {
+                var plain = new DurableTask.Core.History.SubOrchestrationInstanceCreatedEvent(created.EventId);
+                foreach (var property in typeof(DurableTask.Core.History.SubOrchestrationInstanceCreatedEvent).GetProperties())
+                {
+                    if (property.CanRead && property.CanWrite && property.Name != nameof(created.EventId))
+                    {
+                        property.SetValue(plain, property.GetValue(created));
+                    }
+                }
+
+                var index = state.Events.IndexOf(created);
+                if (index >= 0)
+                {
+                    state.Events[index] = plain;
+                }
+
+                state.NewEvents[i] = plain;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The sidecar builds a sub-orchestration's ExecutionStartedEvent with a protobuf MapField as its Tags; Azure
+    /// Storage serialises control-queue messages with Newtonsoft type names and cannot read that type back, so the
+    /// sub-orchestration never starts. A plain dictionary round-trips.
+    /// </summary>
+    static void NormalizeTags(IList<TaskMessage>? messages)
+    {
+        if (messages is null)
+        {
+            return;
+        }
+
+        foreach (var message in messages)
+        {
+            if (message.Event is DurableTask.Core.History.ExecutionStartedEvent { Tags: { } tags } started && tags.GetType() != typeof(Dictionary<string, string>))
+            {
+                started.Tags = new Dictionary<string, string>(tags);
+            }
+        }
+    }
 
     public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) =>
         orchestrations.ContainsKey(workItem) ? inner.AbandonTaskOrchestrationWorkItemAsync(workItem) : Task.CompletedTask;
@@ -192,22 +285,23 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         if (orchestrations.TryRemove(workItem, out _))
         {
             await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem).ConfigureAwait(false);
+            MarkProgress();
         }
     }
 
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
         TaskActivityWorkItem? workItem = await LockNextAsync(
-            ct => inner.LockNextTaskActivityWorkItem(receiveTimeout, ct), cancellationToken).ConfigureAwait(false);
+            ct => inner.LockNextTaskActivityWorkItem(receiveTimeout, ct), GiveBackAsync, activityDrain.Token, cancellationToken).ConfigureAwait(false);
         if (workItem is null)
         {
             return null!;
         }
 
         activities.TryAdd(workItem, 0);
-        if (draining.IsCancellationRequested && activities.TryRemove(workItem, out _))
+        if (activityDrain.IsCancellationRequested && activities.TryRemove(workItem, out _))
         {
-            await TryAsync(() => inner.AbandonTaskActivityWorkItemAsync(workItem), "abandon activity", workItem.Id).ConfigureAwait(false);
+            await GiveBackAsync(workItem).ConfigureAwait(false);
             return null!;
         }
 
@@ -232,6 +326,7 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         finally
         {
             activities.TryRemove(workItem, out _);
+            MarkProgress();
         }
     }
 
@@ -243,26 +338,70 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
     }
 
-    async Task<T?> LockNextAsync<T>(Func<CancellationToken, Task<T>> lockNext, CancellationToken cancellationToken)
+    async Task<T?> LockNextAsync<T>(
+        Func<CancellationToken, Task<T>> lockNext, Func<T, Task> giveBack, CancellationToken drain, CancellationToken cancellationToken)
         where T : class
     {
-        if (!draining.IsCancellationRequested)
+        if (!drain.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
-            using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, draining.Token);
+            // Never cancel a fetch in flight: Azure Storage may already have dequeued the message, which would then
+            // stay invisible until its visibility timeout. Stop waiting for it instead and give back what it returns.
+            Task<T> fetch = lockNext(stopping.Token);
+            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain);
             try
             {
-                return await lockNext(linked.Token).ConfigureAwait(false);
+                return await fetch.WaitAsync(waiting.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (draining.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (waiting.IsCancellationRequested)
             {
-                // Drain began while waiting: fall through and park this dispatcher.
+                lock (detachedFetches)
+                {
+                    detachedFetches.Add(GiveBackWhenFetchedAsync(fetch, giveBack));
+                }
             }
         }
 
-        // Draining: park the dispatcher loop until the sidecar stops it; returning null would make it spin.
+        // Draining or stopping: park the dispatcher loop until the sidecar stops it; returning null would make it spin.
         await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         return null;
     }
+
+    async Task GiveBackWhenFetchedAsync<T>(Task<T> fetch, Func<T, Task> giveBack)
+        where T : class
+    {
+        T? workItem;
+        try
+        {
+            workItem = await fetch.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Stopping: a failed or cancelled fetch has nothing to give back.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (ex is not OperationCanceledException)
+            {
+                Log.WorkItemActionFailed(logger, ex, "fetch", "(none)");
+            }
+
+            return;
+        }
+
+        if (workItem is not null)
+        {
+            await giveBack(workItem).ConfigureAwait(false);
+        }
+    }
+
+    Task GiveBackAsync(TaskActivityWorkItem workItem) =>
+        TryAsync(() => inner.AbandonTaskActivityWorkItemAsync(workItem), "abandon activity", workItem.Id);
+
+    async Task GiveBackAsync(TaskOrchestrationWorkItem workItem)
+    {
+        await TryAsync(() => inner.AbandonTaskOrchestrationWorkItemAsync(workItem), "abandon orchestration", workItem.InstanceId).ConfigureAwait(false);
+        await TryAsync(() => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem), "release orchestration", workItem.InstanceId).ConfigureAwait(false);
+    }
+
+    void MarkProgress() => Volatile.Write(ref lastProgress, Environment.TickCount64);
 
     async Task RenewLoopAsync(TimeSpan interval, CancellationToken cancellationToken)
     {

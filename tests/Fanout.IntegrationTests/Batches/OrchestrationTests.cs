@@ -75,11 +75,13 @@ public sealed class OrchestrationTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Equal([null, "p-0", "e"], errors.Select(l => l.GetProperty("custom_id").GetString()));
     }
 
-    [Fact]
-    public async Task Large_batch_runs_as_chunks_within_the_global_cap_and_keeps_order()
+    [Theory]
+    [InlineData(DurableBackendKind.AzureStorage)]
+    [InlineData(DurableBackendKind.Memory)]
+    public async Task Large_batch_runs_as_chunks_within_the_global_cap_and_keeps_order(DurableBackendKind backend)
     {
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 5 });
-        await using var app = await FanoutTestApp.StartAsync(azurite.ConnectionString, simulator, DurableBackendKind.Memory, output);
+        await using var app = await FanoutTestApp.StartAsync(azurite.ConnectionString, simulator, backend, output);
 
         var batch = await app.StartBatchAsync(FanoutTestApp.Jsonl(1_050), maxConcurrency: 24, chunkSize: 200);
         var meta = await app.WaitAsync(batch.BatchId, TimeSpan.FromMinutes(5));
