@@ -1,18 +1,29 @@
+using System.ComponentModel.DataAnnotations;
 using Fanout.Host.Apis;
 using Fanout.Host.Cli;
 using Fanout.Host.Extensions;
+using Microsoft.Extensions.Options;
 
-if (args.Length > 0 && args[0] == "run")
+try
 {
-    return await RunCommand.ExecuteAsync(args[1..]);
-}
+    if (args.Length > 0 && args[0] == "run")
+    {
+        return await RunCommand.ExecuteAsync(args[1..]);
+    }
 
-var builder = WebApplication.CreateBuilder(args);
-await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
-var app = builder.Build();
-app.MapBatchApi();
-await app.RunAsync();
-return 0;
+    var builder = WebApplication.CreateBuilder(args);
+    await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
+    var app = builder.Build();
+    app.MapBatchApi();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is OptionsValidationException or ValidationException or FormatException or InvalidOperationException { InnerException: FormatException })
+{
+    // Bad configuration: one clear line naming the setting, no stack trace.
+    await Console.Error.WriteLineAsync($"Configuration error: {e.Message}");
+    return 2;
+}
 
 /// <summary>Entry point (public so tests can reference the assembly's program).</summary>
 public partial class Program;

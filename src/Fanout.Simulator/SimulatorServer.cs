@@ -18,6 +18,7 @@ public sealed class SimulatorServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly SimulatorEngine _engine;
+    private int _disposed;
 
     private SimulatorServer(WebApplication app, Uri baseUri)
     {
@@ -75,6 +76,11 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>Stops the server; hung requests are dropped.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
             await _app.StopAsync().ConfigureAwait(false);

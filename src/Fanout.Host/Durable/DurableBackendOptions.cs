@@ -55,6 +55,13 @@ public sealed class DurableBackendOptions : IValidatableObject
     /// </summary>
     public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Gets or sets how long a fetched control-queue message stays invisible. Azure Storage prefetches these into memory;
+    /// after a crash they reappear only when this expires, so it bounds how long a killed host's batches stall
+    /// (Azure Storage's own default is 5 minutes). Duplicate deliveries are de-duplicated by the backend.
+    /// </summary>
+    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Gets or sets how long a graceful stop waits for in-flight activities before handing them back to the queue.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -90,6 +97,11 @@ public sealed class DurableBackendOptions : IValidatableObject
         if (WorkItemVisibilityTimeout < TimeSpan.FromSeconds(30))
         {
             yield return new ValidationResult("WorkItemVisibilityTimeout must be at least 30 s.", [nameof(WorkItemVisibilityTimeout)]);
+        }
+
+        if (ControlQueueVisibilityTimeout < TimeSpan.FromSeconds(10))
+        {
+            yield return new ValidationResult("ControlQueueVisibilityTimeout must be at least 10 s.", [nameof(ControlQueueVisibilityTimeout)]);
         }
 
         if (DrainTimeout < TimeSpan.Zero)

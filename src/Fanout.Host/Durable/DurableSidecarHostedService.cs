@@ -15,8 +15,8 @@ namespace Fanout.Host.Durable;
 /// <summary>
 /// Owns the orchestration service and the in-process gRPC sidecar (<see cref="TaskHubGrpcServer"/> on its own
 /// loopback Kestrel). Registered before the Durable Task worker, so it starts first and stops last:
-/// drain (stop fetching, let running activities finish) → worker stops → sidecar stops → leftovers go back
-/// to the queue → orchestration service stops and releases its partition leases.
+/// drain (no new activities; running ones finish; orchestrations consume what was prefetched) → worker stops →
+/// sidecar stops → unfinished work items go back to the queue → the service stops and releases its leases.
 /// </summary>
 internal sealed partial class DurableSidecarHostedService(
     DurableBackendOptions options,
@@ -171,6 +171,7 @@ internal sealed partial class DurableSidecarHostedService(
             MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrentOrchestrations,
             ControlQueueBatchSize = options.ControlQueueBatchSize,
             WorkItemQueueVisibilityTimeout = options.WorkItemVisibilityTimeout,
+            ControlQueueVisibilityTimeout = options.ControlQueueVisibilityTimeout,
             WorkerId = string.IsNullOrWhiteSpace(options.WorkerId) ? Environment.MachineName : options.WorkerId,
 
             // The app lease guards blue/green Functions deployments; a lone host would only wait on it after a crash.

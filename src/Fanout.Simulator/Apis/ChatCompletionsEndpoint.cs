@@ -9,32 +9,32 @@ namespace Fanout.Simulator.Apis;
 /// <summary>Serves <c>POST …/chat/completions</c>: quota, injected faults, latency, then the deterministic answer.</summary>
 internal static class ChatCompletionsEndpoint
 {
+    /// <summary>The <c>created</c> timestamp of every answer when responses are deterministic.</summary>
+    internal const long DeterministicCreated = 1_764_000_000;
+
     /// <summary>Characters per streamed content chunk (about four tokens).</summary>
     internal const int StreamChunkChars = 16;
 
     private const string DefaultDeployment = "default";
 
-    /// <summary>Azure OpenAI route: the deployment is in the path.</summary>
-    public static Task HandleAzureAsync(HttpContext context)
-        => HandleAsync(context, context.Request.RouteValues["deployment"] as string);
-
-    /// <summary>OpenAI route: the deployment is the body's <c>model</c>.</summary>
-    public static Task HandleOpenAIAsync(HttpContext context) => HandleAsync(context, null);
-
-    private static async Task HandleAsync(HttpContext context, string? routeDeployment)
+    /// <summary>
+    /// Answers one request. <paramref name="routeDeployment"/> is the Azure route's deployment; on the OpenAI routes (null)
+    /// the deployment is the body's <c>model</c>, or <c>"default"</c>.
+    /// </summary>
+    public static async Task HandleAsync(HttpContext context, SimulatorEngine engine, string? routeDeployment)
     {
-        var engine = context.RequestServices.GetRequiredService<SimulatorEngine>();
         var stats = engine.Stats;
         var aborted = context.RequestAborted;
         var response = context.Response;
         stats.Enter();
         try
         {
-            var requestId = Guid.NewGuid().ToString();
+            var (request, error) = await ReadAsync(context.Request, aborted).ConfigureAwait(false);
+            var requestId = engine.Options.DeterministicResponses && request is not null
+                ? "req-" + SimulatorResponder.CompletionIdFor(request.Prompt)["chatcmpl-".Length..]
+                : Guid.NewGuid().ToString();
             response.Headers["x-request-id"] = requestId;
             response.Headers["apim-request-id"] = requestId;
-
-            var (request, error) = await ReadAsync(context.Request, aborted).ConfigureAwait(false);
             if (request is null)
             {
                 stats.CountBadRequest();
@@ -94,7 +94,7 @@ internal static class ChatCompletionsEndpoint
             var content = SimulatorResponder.ContentFor(request.Prompt, digest);
             var completion = new Completion(
                 digest.CompletionId,
-                engine.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
+                engine.Options.DeterministicResponses ? DeterministicCreated : engine.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
                 request.Model ?? deployment,
                 content,
                 promptTokens,
@@ -122,8 +122,9 @@ internal static class ChatCompletionsEndpoint
 
             stats.CountSucceeded(digest.Key);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {
+            // The client went away (a reset while reading the body surfaces as an IOException).
             stats.CountCancelled();
         }
         finally

@@ -7,26 +7,29 @@ internal static class SimulatorApi
 {
     public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string prefix)
     {
+        // Resolved now rather than per request: the stats clock and the burst window start with the app.
+        var engine = endpoints.ServiceProvider.GetRequiredService<SimulatorEngine>();
+        RequestDelegate azure = context => ChatCompletionsEndpoint.HandleAsync(context, engine, context.Request.RouteValues["deployment"] as string);
+        RequestDelegate openAI = context => ChatCompletionsEndpoint.HandleAsync(context, engine, null);
+
         var group = endpoints.MapGroup(prefix);
-        group.MapPost("/openai/deployments/{deployment}/chat/completions", ChatCompletionsEndpoint.HandleAzureAsync);
-        group.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleOpenAIAsync);
-        group.MapPost("/openai/v1/chat/completions", ChatCompletionsEndpoint.HandleOpenAIAsync);
-        group.MapPost("/chat/completions", ChatCompletionsEndpoint.HandleOpenAIAsync);
-        group.MapGet("/stats", GetStatsAsync);
-        group.MapPost("/stats/reset", ResetStats);
+        group.MapPost("/openai/deployments/{deployment}/chat/completions", azure);
+        group.MapPost("/v1/chat/completions", openAI);
+        group.MapPost("/openai/v1/chat/completions", openAI);
+        group.MapPost("/chat/completions", openAI);
+        group.MapGet("/stats", context => GetStatsAsync(context, engine));
+        group.MapPost("/stats/reset", context => ResetStats(context, engine));
         group.MapGet("/healthz", GetHealthAsync);
         return group;
     }
 
-    private static Task GetStatsAsync(HttpContext context)
-    {
-        var snapshot = context.RequestServices.GetRequiredService<SimulatorEngine>().Stats.Snapshot();
-        return context.Response.WriteAsJsonAsync(snapshot, SimulatorJsonContext.Default.SimulatorStatsSnapshot, contentType: null, context.RequestAborted);
-    }
+    private static Task GetStatsAsync(HttpContext context, SimulatorEngine engine)
+        => context.Response.WriteAsJsonAsync(
+            engine.Stats.Snapshot(), SimulatorJsonContext.Default.SimulatorStatsSnapshot, contentType: null, context.RequestAborted);
 
-    private static Task ResetStats(HttpContext context)
+    private static Task ResetStats(HttpContext context, SimulatorEngine engine)
     {
-        context.RequestServices.GetRequiredService<SimulatorEngine>().Reset();
+        engine.Reset();
         context.Response.StatusCode = StatusCodes.Status204NoContent;
         return Task.CompletedTask;
     }

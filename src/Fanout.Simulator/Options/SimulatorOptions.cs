@@ -68,6 +68,12 @@ public sealed class SimulatorOptions : IValidatableObject
     /// </summary>
     public int? Seed { get; set; }
 
+    /// <summary>
+    /// When true, an answer's <c>created</c> timestamp and request id depend only on the prompt, so two runs of the same
+    /// batch produce byte-identical output (crash-resume tests). Default false: real time and a fresh id per request.
+    /// </summary>
+    public bool DeterministicResponses { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

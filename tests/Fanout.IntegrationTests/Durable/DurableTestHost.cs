@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Fanout.Host.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Microsoft.DurableTask.Client;
@@ -14,9 +15,10 @@ public sealed class DurableTestHost : IAsyncDisposable
     readonly IHost host;
     bool stopped;
 
-    DurableTestHost(IHost host)
+    DurableTestHost(IHost host, ConcurrentQueue<string> problems)
     {
         this.host = host;
+        Problems = problems;
         Client = host.Services.GetRequiredService<DurableTaskClient>();
         Probe = host.Services.GetRequiredService<ActivityProbe>();
     }
@@ -27,15 +29,25 @@ public sealed class DurableTestHost : IAsyncDisposable
     /// <summary>Gets the host's activity probe.</summary>
     public ActivityProbe Probe { get; }
 
+    /// <summary>Gets the warnings and errors Durable Task (storage, sidecar, worker) logged so far.</summary>
+    public ConcurrentQueue<string> Problems { get; }
+
     /// <summary>Builds and starts a host on the given backend options.</summary>
+    public static Task<DurableTestHost> StartAsync(
+        DurableBackendOptions options, ITestOutputHelper output, TimeSpan activityDelay, CancellationToken cancellationToken) =>
+        StartAsync(options, output, new ActivityProbe { Delay = activityDelay }, cancellationToken);
+
+    /// <summary>Builds and starts a host on the given backend options, with the given probe.</summary>
     public static async Task<DurableTestHost> StartAsync(
-        DurableBackendOptions options, ITestOutputHelper output, TimeSpan activityDelay, CancellationToken cancellationToken)
+        DurableBackendOptions options, ITestOutputHelper output, ActivityProbe probe, CancellationToken cancellationToken)
     {
         HostApplicationBuilder builder = new(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new XunitLoggerProvider(output));
+        ConcurrentQueue<string> problems = new();
+        builder.Logging.AddProvider(new ProblemRecorder(problems));
         builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Services.AddSingleton(new ActivityProbe { Delay = activityDelay });
+        builder.Services.AddSingleton(probe);
         builder.Services.AddFanoutDurableBackend(options, tasks =>
         {
             tasks.AddOrchestrator<SlidingWindowTestOrchestrator>();
@@ -53,7 +65,7 @@ public sealed class DurableTestHost : IAsyncDisposable
             throw;
         }
 
-        return new DurableTestHost(host);
+        return new DurableTestHost(host, problems);
     }
 
     /// <summary>Runs the sliding-window orchestrator to completion and returns its final state.</summary>
@@ -90,6 +102,34 @@ public sealed class DurableTestHost : IAsyncDisposable
         else
         {
             host.Dispose();
+        }
+    }
+
+    /// <summary>Keeps Durable Task warnings and errors so a test can assert there were none.</summary>
+    sealed class ProblemRecorder(ConcurrentQueue<string> problems) : ILoggerProvider, ILogger
+    {
+        string category = string.Empty;
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName.StartsWith("DurableTask", StringComparison.Ordinal) || categoryName.StartsWith("Microsoft.DurableTask", StringComparison.Ordinal)
+                ? new ProblemRecorder(problems) { category = categoryName }
+                : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                problems.Enqueue($"[{logLevel}] {category}: {formatter(state, exception)}");
+            }
+        }
+
+        public void Dispose()
+        {
         }
     }
 }

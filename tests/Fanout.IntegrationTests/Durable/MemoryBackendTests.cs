@@ -23,5 +23,6 @@ public sealed class MemoryBackendTests(ITestOutputHelper output)
         Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
         Assert.Equal(SlidingWindowTestOrchestrator.ExpectedSum(50), result.ReadOutputAs<long>());
         Assert.Equal(50, host.Probe.Completed);
+        Assert.Empty(host.Problems);
     }
 }

@@ -43,13 +43,23 @@ public sealed class SlidingWindowTestOrchestrator : TaskOrchestrator<SlidingWind
 /// <summary>Per-host counters and settings of <see cref="ProbeTestActivity"/>.</summary>
 public sealed class ActivityProbe
 {
+    int started;
     int completed;
 
     /// <summary>Gets or sets how long each activity waits; zero makes it a no-op.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Gets or sets a gate every activity waits for after its delay; null lets them through.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>Gets the number of activities this host started.</summary>
+    public int Started => Volatile.Read(ref started);
+
     /// <summary>Gets the number of activities this host completed.</summary>
     public int Completed => Volatile.Read(ref completed);
+
+    /// <summary>Counts one started activity.</summary>
+    public void OnStarted() => Interlocked.Increment(ref started);
 
     /// <summary>Counts one completed activity.</summary>
     public void OnCompleted() => Interlocked.Increment(ref completed);
@@ -61,9 +71,15 @@ public sealed class ProbeTestActivity(ActivityProbe probe) : TaskActivity<int, i
     /// <inheritdoc />
     public override async Task<int> RunAsync(TaskActivityContext context, int input)
     {
+        probe.OnStarted();
         if (probe.Delay > TimeSpan.Zero)
         {
             await Task.Delay(probe.Delay);
+        }
+
+        if (probe.Gate is { } gate)
+        {
+            await gate.Task;
         }
 
         probe.OnCompleted();
