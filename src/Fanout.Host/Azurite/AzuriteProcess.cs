@@ -117,6 +117,16 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a new Azurite on the same ports and data folder as <paramref name="previous"/> (which must have exited):
+    /// a storage outage and recovery, as the same endpoints see it.
+    /// </summary>
+    public static Task<AzuriteProcess> RestartAsync(AzuriteProcess previous, string repoRoot, ILogger? logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        return StartOnceAsync(GetExecutablePath(repoRoot), previous.DataDirectory, previous.BlobPort, previous.QueuePort, previous.TablePort, logger, cancellationToken);
+    }
+
     /// <summary>Walks up from <paramref name="startDirectory"/> to the folder holding Functions.sln; null if none.</summary>
     public static string? FindRepoRoot(string startDirectory)
     {

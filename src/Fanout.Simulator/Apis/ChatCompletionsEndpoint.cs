@@ -56,7 +56,13 @@ internal static class ChatCompletionsEndpoint
             if (options.RequestsPerMinute > 0 || options.TokensPerMinute > 0)
             {
                 var cost = (long)promptTokens + (request.MaxTokens ?? options.DefaultMaxTokens);
-                var decision = engine.Limiter.TryAcquire(deployment, cost, options.RequestsPerMinute, options.TokensPerMinute);
+                var scale = options.QuotaWindowSeconds / 60.0;
+                var decision = engine.Limiter.TryAcquire(
+                    deployment,
+                    cost,
+                    (int)Math.Ceiling(options.RequestsPerMinute * scale),
+                    (long)Math.Ceiling(options.TokensPerMinute * scale),
+                    TimeSpan.FromSeconds(options.QuotaWindowSeconds));
                 SetRemainingHeaders(response, decision);
                 if (!decision.IsAdmitted)
                 {
@@ -64,6 +70,8 @@ internal static class ChatCompletionsEndpoint
                     await SendTooManyRequestsAsync(response, decision.RetryAfter, aborted).ConfigureAwait(false);
                     return;
                 }
+
+                stats.CountAdmitted(cost);
             }
 
             var digest = PromptDigest.Compute(request.Prompt);

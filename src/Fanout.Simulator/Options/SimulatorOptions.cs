@@ -74,6 +74,13 @@ public sealed class SimulatorOptions : IValidatableObject
     /// </summary>
     public bool DeterministicResponses { get; set; }
 
+    /// <summary>
+    /// Length of the quota's sliding window in seconds (Azure: 60). A shorter window admits the per-minute limits scaled
+    /// down to it, so tests and benchmarks can reach steady-state throttling in seconds instead of minutes.
+    /// </summary>
+    [Range(1, 60, ErrorMessage = "Fanout:Simulator:QuotaWindowSeconds must be between 1 and 60.")]
+    public int QuotaWindowSeconds { get; set; } = 60;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

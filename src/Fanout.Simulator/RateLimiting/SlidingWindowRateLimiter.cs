@@ -27,7 +27,6 @@ public sealed class SlidingWindowRateLimiter(TimeProvider timeProvider)
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, DeploymentWindow> _windows = new(StringComparer.Ordinal);
-    private readonly long _windowTicks = (long)(Window.TotalSeconds * timeProvider.TimestampFrequency);
 
     /// <summary>
     /// Admits and charges the request when one more request and <paramref name="tokens"/> more tokens fit in the window of
@@ -35,7 +34,15 @@ public sealed class SlidingWindowRateLimiter(TimeProvider timeProvider)
     /// only into an empty window (charged the whole quota), so it is slowed down rather than refused forever.
     /// </summary>
     public RateLimitDecision TryAcquire(string deployment, long tokens, int requestsPerMinute, long tokensPerMinute)
+        => TryAcquire(deployment, tokens, requestsPerMinute, tokensPerMinute, Window);
+
+    /// <summary>
+    /// As <see cref="TryAcquire(string, long, int, long)"/> but over a window of <paramref name="window"/>, with the limits
+    /// being what that window may admit (tests compress a minute of quota into a few seconds).
+    /// </summary>
+    public RateLimitDecision TryAcquire(string deployment, long tokens, int requestsPerMinute, long tokensPerMinute, TimeSpan window)
     {
+        var windowTicks = (long)(window.TotalSeconds * timeProvider.TimestampFrequency);
         ArgumentNullException.ThrowIfNull(deployment);
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
         ArgumentOutOfRangeException.ThrowIfNegative(requestsPerMinute);
@@ -45,24 +52,24 @@ public sealed class SlidingWindowRateLimiter(TimeProvider timeProvider)
             return new RateLimitDecision(true, TimeSpan.Zero, null, null);
         }
 
-        var window = _windows.GetOrAdd(deployment, static _ => new DeploymentWindow());
-        lock (window)
+        var state = _windows.GetOrAdd(deployment, static _ => new DeploymentWindow());
+        lock (state)
         {
             // Read inside the lock so the timestamps queued are in order.
             var now = timeProvider.GetTimestamp();
-            window.Expire(now - _windowTicks);
+            state.Expire(now - windowTicks);
             var cost = tokensPerMinute > 0 ? Math.Min(tokens, tokensPerMinute) : tokens;
-            var requestsOver = requestsPerMinute > 0 ? window.Count + 1 - requestsPerMinute : 0;
-            var tokensOver = tokensPerMinute > 0 ? window.Tokens + cost - tokensPerMinute : 0;
+            var requestsOver = requestsPerMinute > 0 ? state.Count + 1 - requestsPerMinute : 0;
+            var tokensOver = tokensPerMinute > 0 ? state.Tokens + cost - tokensPerMinute : 0;
             if (requestsOver <= 0 && tokensOver <= 0)
             {
-                window.Add(now, cost);
-                return new RateLimitDecision(true, TimeSpan.Zero, Remaining(requestsPerMinute, window.Count), Remaining(tokensPerMinute, window.Tokens));
+                state.Add(now, cost);
+                return new RateLimitDecision(true, TimeSpan.Zero, Remaining(requestsPerMinute, state.Count), Remaining(tokensPerMinute, state.Tokens));
             }
 
-            var freeAt = window.TimeWhenFreed(requestsOver, tokensOver) + _windowTicks;
+            var freeAt = state.TimeWhenFreed(requestsOver, tokensOver) + windowTicks;
             var retryAfter = TimeSpan.FromSeconds((double)(freeAt - now) / timeProvider.TimestampFrequency);
-            return new RateLimitDecision(false, retryAfter, Remaining(requestsPerMinute, window.Count), Remaining(tokensPerMinute, window.Tokens));
+            return new RateLimitDecision(false, retryAfter, Remaining(requestsPerMinute, state.Count), Remaining(tokensPerMinute, state.Tokens));
         }
     }
 

@@ -29,6 +29,7 @@ public sealed class SimulatorStats : IDisposable
     private int _intervalPeak;
     private long _distinctPrompts;
     private long _duplicatePrompts;
+    private long _tokensAdmitted;
 
     /// <summary>Creates the counters; with <paramref name="sample"/> the in-flight gauge is sampled every <see cref="SampleInterval"/>.</summary>
     /// <param name="timeProvider">Clock for the histogram.</param>
@@ -80,6 +81,12 @@ public sealed class SimulatorStats : IDisposable
     /// <summary>200s for a prompt text already answered 200.</summary>
     public long DuplicatePrompts => Interlocked.Read(ref _duplicatePrompts);
 
+    /// <summary>Tokens charged to the quota by admitted requests (prompt estimate + max_tokens), for quota utilisation.</summary>
+    public long TokensAdmitted => Interlocked.Read(ref _tokensAdmitted);
+
+    /// <summary>Counts the quota charge of an admitted request.</summary>
+    public void CountAdmitted(long tokens) => Interlocked.Add(ref _tokensAdmitted, tokens);
+
     /// <summary>All counters and the histogram, read now.</summary>
     public SimulatorStatsSnapshot Snapshot()
     {
@@ -96,7 +103,7 @@ public sealed class SimulatorStats : IDisposable
 
         return new SimulatorStatsSnapshot(
             Requests, Succeeded, RateLimited, Failed, Hung, BadRequests, Cancelled, InFlight, PeakConcurrency,
-            DistinctPrompts, DuplicatePrompts, histogram);
+            DistinctPrompts, DuplicatePrompts, histogram, TokensAdmitted);
     }
 
     /// <summary>Zeroes the counters, the prompt memory and the histogram. Requests in flight stay counted as in flight.</summary>
@@ -111,6 +118,7 @@ public sealed class SimulatorStats : IDisposable
         Interlocked.Exchange(ref _cancelled, 0);
         Interlocked.Exchange(ref _distinctPrompts, 0);
         Interlocked.Exchange(ref _duplicatePrompts, 0);
+        Interlocked.Exchange(ref _tokensAdmitted, 0);
         var inFlight = InFlight;
         Interlocked.Exchange(ref _peak, inFlight);
         Interlocked.Exchange(ref _intervalPeak, inFlight);

@@ -14,6 +14,7 @@ namespace Fanout.Simulator.Stats;
 /// <param name="PeakConcurrency">Most requests served at once since the start or the last reset.</param>
 /// <param name="DistinctPrompts">Distinct prompt texts answered 200.</param>
 /// <param name="DuplicatePrompts">200s for a prompt text that had already been answered 200: duplicate executions.</param>
+/// <param name="TokensAdmitted">Tokens charged to the quota by admitted requests (prompt estimate + max_tokens).</param>
 /// <param name="InFlightHistogram">Requests in flight sampled every 100 ms, oldest first, last samples only.</param>
 public sealed record SimulatorStatsSnapshot(
     [property: JsonPropertyName("requests")] long Requests,
@@ -27,7 +28,8 @@ public sealed record SimulatorStatsSnapshot(
     [property: JsonPropertyName("peak_concurrency")] int PeakConcurrency,
     [property: JsonPropertyName("distinct_prompts")] long DistinctPrompts,
     [property: JsonPropertyName("duplicate_prompts")] long DuplicatePrompts,
-    [property: JsonPropertyName("in_flight_histogram")] IReadOnlyList<InFlightSample> InFlightHistogram);
+    [property: JsonPropertyName("in_flight_histogram")] IReadOnlyList<InFlightSample> InFlightHistogram,
+    [property: JsonPropertyName("tokens_admitted")] long TokensAdmitted = 0);
 
 /// <summary>One sample of the in-flight gauge.</summary>
 /// <param name="ElapsedMs">Milliseconds since the start or the last reset.</param>

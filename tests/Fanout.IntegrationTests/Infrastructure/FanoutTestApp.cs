@@ -52,7 +52,8 @@ public sealed class FanoutTestApp : IAsyncDisposable
         SimulatorServer simulator,
         DurableBackendKind backend,
         ITestOutputHelper output,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null,
+        Action<DurableBackendOptions>? configureDurable = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var prefix = Guid.NewGuid().ToString("N")[..10];
@@ -75,15 +76,15 @@ public sealed class FanoutTestApp : IAsyncDisposable
         builder.Logging.AddProvider(new XunitLoggerProvider(output));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddFanoutCore();
-        builder.Services.AddFanoutDurableBackend(
-            new DurableBackendOptions
-            {
-                Backend = backend,
-                StorageConnectionString = connectionString,
-                TaskHubName = AzuriteFixture.UniqueTaskHubName("Fan"),
-                MaxConcurrentActivities = 200,
-            },
-            r => r.AddFanoutTasks());
+        var durable = new DurableBackendOptions
+        {
+            Backend = backend,
+            StorageConnectionString = connectionString,
+            TaskHubName = AzuriteFixture.UniqueTaskHubName("Fan"),
+            MaxConcurrentActivities = 200,
+        };
+        configureDurable?.Invoke(durable);
+        builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());
         var host = builder.Build();
         await host.StartAsync();
         return new FanoutTestApp(host);

@@ -43,6 +43,16 @@ internal sealed class FakeOrchestration
 
     public TaskCompletionSource<string> Cancel { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Activities complete only once this is set; open by default.</summary>
+    public TaskCompletionSource Gate { get; set; } = OpenGate();
+
+    private static TaskCompletionSource OpenGate()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+
     /// <summary>Decides each call's outcome; default: success with 10 + 5 tokens.</summary>
     public Func<PromptWorkItem, PromptOutcome> Outcome { get; set; } = w => new PromptOutcome(w.Index, true, null, 10, 5);
 
@@ -69,6 +79,10 @@ internal sealed class FakeOrchestration
         }
 
         OnStart?.Invoke(item);
+
+        // Always complete asynchronously, as a durable activity does: the call returns before the result exists.
+        await Gate.Task;
+        await Task.Yield();
         await Task.Delay(delay);
         lock (_gate)
         {

@@ -22,9 +22,26 @@ public sealed class PromptWindowTests
 
         Assert.False(cancelled);
         Assert.InRange(fake.PeakInFlight, 1, cap);
-        Assert.Equal(Math.Min(cap, count), fake.PeakInFlight);
         Assert.Equal(count, counts.Completed);
         Assert.Equal(0, counts.Failed);
+    }
+
+    [Theory]
+    [InlineData(200, 8)]
+    [InlineData(37, 100)]
+    public async Task Window_fills_to_the_cap_and_starts_nothing_more_until_a_call_finishes(int count, int cap)
+    {
+        var fake = new FakeOrchestration { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+
+        var run = PromptWindow.RunAsync(fake.Context.Object, Chunk(count, cap), fake.Cancel.Task);
+        await Task.Delay(100);
+
+        Assert.Equal(Math.Min(cap, count), fake.Started.Count);
+        Assert.Equal(Math.Min(cap, count), fake.PeakInFlight);
+        fake.Gate.SetResult();
+        var (counts, _) = await run;
+        Assert.Equal(count, counts.Completed);
+        Assert.InRange(fake.PeakInFlight, 1, cap);
     }
 
     [Fact]
@@ -52,8 +69,9 @@ public sealed class PromptWindowTests
 
         Assert.Equal(38, counts.Completed);
         Assert.Equal(2, counts.Failed);
-        Assert.Equal(38 * 10, counts.PromptTokens);
-        Assert.Equal(38 * 5, counts.CompletionTokens);
+        // Usage counts every answered call, the content-filtered one included; the activity that threw reported none.
+        Assert.Equal(39 * 10, counts.PromptTokens);
+        Assert.Equal(39 * 5, counts.CompletionTokens);
     }
 
     [Fact]
