@@ -7,6 +7,12 @@ namespace Fanout.Core.Orchestrations;
 /// </summary>
 public sealed class AdaptiveWindow(int ceiling)
 {
+    /// <summary>
+    /// Rounds (a window's worth of completions) per +1: quota windows react in seconds while a call takes milliseconds,
+    /// so growth is slower than TCP's one per round trip to avoid probing straight back into 429s.
+    /// </summary>
+    public const int IncreaseRounds = 4;
+
     private double _window = ceiling;
     private int _completionsSinceDecrease = int.MaxValue / 2;
 
@@ -20,7 +26,7 @@ public sealed class AdaptiveWindow(int ceiling)
     public void OnSuccess()
     {
         _completionsSinceDecrease++;
-        _window = Math.Min(Ceiling, _window + (1.0 / Math.Max(1.0, _window)));
+        _window = Math.Min(Ceiling, _window + (1.0 / (IncreaseRounds * Math.Max(1.0, _window))));
     }
 
     /// <summary>A call was throttled (429).</summary>

@@ -35,9 +35,14 @@ public static class PromptWindow
         var end = chunk.Start + chunk.Count;
         var cancelled = false;
 
+        // A 429's Retry-After says when the quota has room again: start nothing new before then (one timer for the
+        // whole window) instead of sending calls that would only be throttled too.
+        var pauseUntil = DateTime.MinValue;
+        Task? pause = null;
+
         while (true)
         {
-            while (!cancelled && inFlight.Count < window.Current)
+            while (!cancelled && inFlight.Count < window.Current && pause is null)
             {
                 PromptWorkItem item;
                 if (ready.Count > 0)
@@ -56,23 +61,33 @@ public static class PromptWindow
                 inFlight.Add(context.CallActivityAsync<PromptOutcome>(nameof(PromptActivity), item, ActivityRetry), item);
             }
 
-            if (inFlight.Count == 0 && (cancelled || timers.Count == 0))
+            if (inFlight.Count == 0 && (cancelled || (timers.Count == 0 && ready.Count == 0 && next >= end)))
             {
                 break;
             }
 
-            var waitOn = new List<Task>(inFlight.Count + timers.Count + 1);
+            var waitOn = new List<Task>(inFlight.Count + timers.Count + 2);
             waitOn.AddRange(inFlight.Keys);
             waitOn.AddRange(timers.Keys);
             if (!cancelled)
             {
                 waitOn.Add(cancel);
+                if (pause is not null)
+                {
+                    waitOn.Add(pause);
+                }
             }
 
             var done = await Task.WhenAny(waitOn);
             if (done == cancel)
             {
                 cancelled = true;
+                continue;
+            }
+
+            if (done == pause)
+            {
+                pause = null;
                 continue;
             }
 
@@ -111,6 +126,11 @@ public static class PromptWindow
                 var retry = workItem with { Attempt = attempt, LastAttempt = attempt >= chunk.MaxDurableRetries };
                 var due = context.CurrentUtcDateTime.AddMilliseconds(outcome.RetryAfterMs);
                 timers.Add(context.CreateTimer(due, CancellationToken.None), retry);
+                if (outcome.Throttled && due > pauseUntil)
+                {
+                    pauseUntil = due;
+                    pause = context.CreateTimer(due, CancellationToken.None);
+                }
             }
 
             onProgress?.Invoke(counts, window.Current);

@@ -39,7 +39,7 @@ public sealed class AdaptiveWindowTests
     }
 
     [Fact]
-    public void Grows_by_about_one_per_window_of_successes_and_never_drops_below_one()
+    public void Grows_by_one_per_few_windows_of_successes_and_never_drops_below_one()
     {
         var w = new AdaptiveWindow(100);
         for (var i = 0; i < 50; i++)
@@ -51,11 +51,17 @@ public sealed class AdaptiveWindowTests
         }
 
         Assert.Equal(1, w.Current);
-        for (var i = 0; i < 10; i++)
+        var sizes = new List<int>();
+        for (var i = 0; i < 30; i++)
         {
             w.OnSuccess();
+            sizes.Add(w.Current);
         }
 
-        Assert.InRange(w.Current, 4, 6);
+        // +1 per IncreaseRounds (4) windows of successes: 1 → 2 after ~6 successes, → 3 after ~16, → 4 after ~30.
+        Assert.Equal(1, sizes[4]);
+        Assert.Equal(2, sizes[5]);
+        Assert.Equal(3, sizes[15]);
+        Assert.Equal(4, sizes[29]);
     }
 }

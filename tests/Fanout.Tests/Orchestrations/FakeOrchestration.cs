@@ -14,6 +14,7 @@ internal sealed class FakeOrchestration
     private readonly Random _random;
     private readonly object _gate = new();
     private int _inFlight;
+    private DateTime _now = Start;
 
     public FakeOrchestration(int seed = 42)
     {
@@ -24,7 +25,13 @@ internal sealed class FakeOrchestration
         Context
             .Setup(c => c.WaitForExternalEvent<string>("cancel", It.IsAny<CancellationToken>()))
             .Returns(Cancel.Task);
-        Context.Setup(c => c.CurrentUtcDateTime).Returns(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        Context.Setup(c => c.CurrentUtcDateTime).Returns(() =>
+        {
+            lock (_gate)
+            {
+                return _now;
+            }
+        });
         Context
             .Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
             .Returns((DateTime due, CancellationToken _) =>
@@ -34,10 +41,22 @@ internal sealed class FakeOrchestration
                     Timers.Add(due);
                 }
 
-                return Task.Delay(1);
+                // Timers fire at once, and the orchestration clock moves to their due time, as replay would see it.
+                return Task.Delay(1).ContinueWith(
+                    _ =>
+                    {
+                        lock (_gate)
+                        {
+                            _now = due > _now ? due : _now;
+                        }
+                    },
+                    TaskScheduler.Default);
             });
         Context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback((object? s) => LastStatus = s as BatchProgress);
     }
+
+    /// <summary>The orchestration clock at the start.</summary>
+    public static readonly DateTime Start = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     public Mock<TaskOrchestrationContext> Context { get; } = new(MockBehavior.Loose);
 
