@@ -21,11 +21,11 @@ public static class FanoutServiceCollectionExtensions
     public static IServiceCollection AddFanoutCore(this IServiceCollection services)
     {
         services.AddOptions<OpenAIOptions>().BindConfiguration(OpenAIOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.Endpoint is { IsAbsoluteUri: true }, "Fanout:OpenAI:Endpoint is required: the Azure OpenAI endpoint, e.g. https://my-aoai.openai.azure.com/ (the portable host starts its simulator when it is absent).")
+            .Validate(o => o.Endpoint is { IsAbsoluteUri: true }, "Fanout:OpenAI:Endpoint must be set to an absolute URI: the Azure OpenAI endpoint, e.g. https://my-aoai.openai.azure.com/ (the portable host starts its simulator when it is absent).")
             .ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString) || o.BlobServiceUri is { IsAbsoluteUri: true },
-                "Fanout:Storage:ConnectionString or Fanout:Storage:BlobServiceUri is required.")
+                "Fanout:Storage:ConnectionString or Fanout:Storage:BlobServiceUri (an absolute URI) is required.")
             .ValidateOnStart();
         services.AddOptions<BatchOptions>().BindConfiguration(BatchOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.DefaultMaxConcurrency <= o.MaxConcurrencyLimit, "Fanout:Batch:DefaultMaxConcurrency must not exceed Fanout:Batch:MaxConcurrencyLimit.")

@@ -1,9 +1,8 @@
-using System.ComponentModel.DataAnnotations;
 using Fanout.Host.Apis;
 using Fanout.Host.Cli;
 using Fanout.Host.Extensions;
-using Microsoft.Extensions.Options;
 
+EmbeddedServices? embedded = null;
 try
 {
     if (args.Length > 0 && args[0] == "run")
@@ -12,17 +11,25 @@ try
     }
 
     var builder = WebApplication.CreateBuilder(args);
-    await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
+    embedded = await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
     var app = builder.Build();
     app.MapBatchApi();
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is OptionsValidationException or ValidationException or FormatException or InvalidOperationException { InnerException: FormatException })
+catch (Exception e) when (RunCommand.IsConfigurationError(e))
 {
     // Bad configuration: one clear line naming the setting, no stack trace.
     await Console.Error.WriteLineAsync($"Configuration error: {e.Message}");
     return 2;
+}
+finally
+{
+    // Azurite is a child process: never leave it behind, whatever happened.
+    if (embedded is not null)
+    {
+        await embedded.DisposeAsync();
+    }
 }
 
 /// <summary>Entry point (public so tests can reference the assembly's program).</summary>

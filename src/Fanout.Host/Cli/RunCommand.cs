@@ -65,7 +65,7 @@ public static class RunCommand
         }
 
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
+        await using var embedded = await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
         await using var app = builder.Build();
         app.MapBatchApi();
         await app.StartAsync();
@@ -81,6 +81,13 @@ public static class RunCommand
             await app.StopAsync();
         }
     }
+
+    /// <summary>True for exceptions that mean the configuration is wrong (reported as one line, exit code 2).</summary>
+    public static bool IsConfigurationError(Exception e) => e
+        is Microsoft.Extensions.Options.OptionsValidationException
+        or System.ComponentModel.DataAnnotations.ValidationException
+        or FormatException
+        || (e is InvalidOperationException && e.Message.Contains("configuration value", StringComparison.OrdinalIgnoreCase));
 
     private static async Task<int> SubmitAndWatchAsync(HttpClient http, string file, int cap, string? deployment, string outDir)
     {

@@ -16,10 +16,11 @@ public static class HostingExtensions
     public const string DefaultUrls = "http://127.0.0.1:7071";
 
     /// <summary>
-    /// Adds everything the host needs. With no storage connection string it starts Azurite (data under
+    /// Adds everything the host needs and returns what it started for itself (the caller disposes it if the app
+    /// never starts; once started, the app stops it). With no storage connection string it starts Azurite (data under
     /// <c>.fanout/azurite</c>); with no Azure OpenAI endpoint it starts the simulator and says so.
     /// </summary>
-    public static async Task AddFanoutHostAsync(this WebApplicationBuilder builder, TextWriter console, CancellationToken cancellationToken)
+    public static async Task<EmbeddedServices> AddFanoutHostAsync(this WebApplicationBuilder builder, TextWriter console, CancellationToken cancellationToken)
     {
         var config = builder.Configuration;
         var embedded = new EmbeddedServices();
@@ -84,5 +85,6 @@ public static class HostingExtensions
 
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        return embedded;
     }
 }

@@ -309,6 +309,65 @@ public sealed class HttpApiTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.Equal(7, fixture.Simulator.Stats.Requests - requestsBefore);
     }
 
+    [Fact]
+    public async Task Blob_drop_of_a_mixed_file_runs_the_valid_lines_and_reports_the_rest_per_line()
+    {
+        var good = FanoutTestApp.Jsonl(2, i => $"mixed drop {i}");
+        var newline = Array.IndexOf(good, (byte)'\n');
+        byte[] content = [.. good.AsSpan(0, newline + 1), .. "{broken\n"u8, .. "{\"custom_id\":\"x\xC3\x28\"}\n"u8, .. good.AsSpan(newline + 1)];
+        content[newline + 1 + 8 + 15] = 0xC3;
+        content[newline + 1 + 8 + 16] = 0x28;
+        var container = new BlobContainerClient(fixture.ConnectionString, fixture.InputContainer);
+        await container.CreateIfNotExistsAsync();
+        var id = BatchApi.BlobBatchId("mixed.jsonl", Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
+
+        await container.GetBlobClient("mixed.jsonl").UploadAsync(new BinaryData(content), overwrite: true);
+        var done = await WaitAsync(id, appear: true);
+
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        var errors = await GetLinesAsync($"/api/batches/{id}/errors");
+        Assert.Equal(["invalid_json_line", "invalid_json_line"], errors.Select(e => e.GetProperty("error").GetProperty("code").GetString()));
+        var lines = await GetLinesAsync($"/api/batches/{id}/results");
+        Assert.Equal(4, lines.Count);
+        Assert.Equal(SimulatorResponder.ContentFor("mixed drop 1"), Content(lines[3]));
+    }
+
+    [Fact]
+    public async Task Blob_drop_of_an_empty_file_fails_the_batch_with_a_clear_error()
+    {
+        var container = new BlobContainerClient(fixture.ConnectionString, fixture.InputContainer);
+        await container.CreateIfNotExistsAsync();
+        byte[] content = [.. "\n\n"u8];
+        var id = BatchApi.BlobBatchId("empty.jsonl", Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
+
+        await container.GetBlobClient("empty.jsonl").UploadAsync(new BinaryData(content), overwrite: true);
+        var done = await WaitAsync(id, appear: true);
+
+        Assert.Equal("failed", done.GetProperty("status").GetString());
+        Assert.Equal("empty_batch", done.GetProperty("error").GetProperty("code").GetString());
+        var output = new BlobContainerClient(fixture.ConnectionString, fixture.OutputContainer);
+        Assert.True(await output.GetBlobClient($"{id}/batch.json").ExistsAsync());
+    }
+
+    [Fact]
+    public async Task Jsonl_with_invalid_utf8_and_an_oversized_line_still_runs_its_valid_lines()
+    {
+        var good = FanoutTestApp.Jsonl(2, i => $"utf8 {i}");
+        var newline = Array.IndexOf(good, (byte)'\n');
+        var huge = Encoding.UTF8.GetBytes("{\"custom_id\":\"big\",\"body\":\"" + new string('y', 1024 * 1024 + 10) + "\"}\n");
+        byte[] body = [.. good.AsSpan(0, newline + 1), 0xFF, 0xFE, (byte)'\n', .. huge, .. good.AsSpan(newline + 1)];
+
+        using var response = await Http.PostAsync("/api/batches", Jsonl(body));
+        var id = (await ReadJsonAsync(response)).GetProperty("id").GetString()!;
+        var done = await WaitAsync(id);
+
+        Assert.Equal(2, done.GetProperty("request_counts").GetProperty("completed").GetInt32());
+        var errors = await GetLinesAsync($"/api/batches/{id}/errors");
+        Assert.Equal(["invalid_json_line", "line_too_large"], errors.Select(e => e.GetProperty("error").GetProperty("code").GetString()));
+        using var health = await Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
     private static ByteArrayContent Jsonl(byte[] body)
     {
         var content = new ByteArrayContent(body);
