@@ -35,6 +35,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<BatchStore>();
         services.TryAddSingleton<BatchPreparer>();
+        services.TryAddSingleton<ResultSegmentWriter>();
         services.TryAddSingleton<AzureOpenAIClientFactory>();
         services.TryAddSingleton<IChatCompletionInvoker, AzureOpenAIChatInvoker>();
         services.TryAddSingleton<PromptExecutor>();

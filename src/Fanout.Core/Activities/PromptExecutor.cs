@@ -12,7 +12,7 @@ namespace Fanout.Core.Activities;
 /// The work of one prompt: read its line by index, call the model, stage its result line by index, report counts.
 /// At-least-once safe: running it twice stages the same block id, so the output keeps exactly one line.
 /// </summary>
-public sealed partial class PromptExecutor(BatchStore store, IChatCompletionInvoker invoker, IOptions<OpenAIOptions> options, ILogger<PromptExecutor> logger)
+public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, IOptions<OpenAIOptions> options, ILogger<PromptExecutor> logger)
 {
     /// <summary>Runs one work item.</summary>
     public async Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
@@ -97,7 +97,7 @@ public sealed partial class PromptExecutor(BatchStore store, IChatCompletionInvo
     }
 
     private Task StageAsync(PromptWorkItem item, byte[] line, CancellationToken cancellationToken)
-        => store.StageResultAsync(item.BatchId, item.Index, item.ChunkSize, line, cancellationToken);
+        => results.WriteAsync(item.BatchId, item.Index, item.ChunkSize, line, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {BatchId} line {Index}: status {Status}, handing a {WaitMs} ms wait to the orchestrator")]
     private static partial void LogHandingBack(ILogger logger, string batchId, int index, int status, int waitMs);

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -20,7 +19,11 @@ namespace Fanout.Core.Storage;
 public sealed class BatchStore
 {
     private const int MaxCachedIndexes = 4096;
+    private const long MaxCachedChunkBytes = 256L * 1024 * 1024;
+    private const long MaxWholeChunkBytes = 16L * 1024 * 1024;
     private readonly ConcurrentDictionary<string, Task<long[]>> _indexes = new();
+    private readonly ConcurrentDictionary<string, Task<ReadOnlyMemory<byte>?>> _chunks = new();
+    private long _cachedChunkBytes;
     private readonly Lazy<Task> _containers;
 
     /// <summary>Creates the store over a blob service.</summary>
@@ -72,7 +75,11 @@ public sealed class BatchStore
             Work.GetBlobClient(IndexBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(idx), overwrite: true, cancellationToken)).ConfigureAwait(false);
     }
 
-    /// <summary>Reads prepared line <paramref name="index"/> with one ranged read (the chunk's index is cached).</summary>
+    /// <summary>
+    /// Reads prepared line <paramref name="index"/>. A chunk is downloaded once per process and kept in memory (up to
+    /// 256 MB of chunks), so the activities of a chunk cost one storage read between them; a chunk too large to keep
+    /// is read line by line with ranged reads.
+    /// </summary>
     public async Task<PreparedLine> ReadPreparedLineAsync(string batchId, int index, int chunkSize, CancellationToken cancellationToken)
     {
         var chunk = index / chunkSize;
@@ -80,6 +87,11 @@ public sealed class BatchStore
         var local = index % chunkSize;
         var start = offsets[local];
         var length = offsets[local + 1] - start;
+        if (offsets[^1] <= MaxWholeChunkBytes && await GetChunkAsync(batchId, chunk, cancellationToken).ConfigureAwait(false) is { } content)
+        {
+            return PreparedLine.Parse(content.Slice((int)start, (int)length));
+        }
+
         var response = await Work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(
             new BlobDownloadOptions { Range = new HttpRange(start, length) }, cancellationToken).ConfigureAwait(false);
         return PreparedLine.Parse(response.Value.Content.ToMemory());
@@ -99,15 +111,12 @@ public sealed class BatchStore
         return lines;
     }
 
-    /// <summary>Stages the result line of <paramref name="index"/>; writing the same index twice leaves one line.</summary>
-    public Task StageResultAsync(string batchId, int index, int chunkSize, byte[] line, CancellationToken cancellationToken)
-    {
-        var blob = Work.GetBlockBlobClient(ResultBlob(batchId, index / chunkSize));
-        return blob.StageBlockAsync(BlockId(index), new MemoryStream(line, writable: false), cancellationToken: cancellationToken);
-    }
+    /// <summary>Uploads one segment of result lines (see <see cref="ResultSegmentWriter"/>) under <paramref name="prefix"/>.</summary>
+    public Task WriteResultSegmentAsync(string prefix, byte[] segment, CancellationToken cancellationToken)
+        => Work.GetBlobClient($"{prefix}{Guid.NewGuid():N}.seg").UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken);
 
     /// <summary>
-    /// Commits every chunk's staged results in input order (filling lines that never ran with
+    /// Gathers every chunk's result segments into input order (filling lines that never ran with
     /// <paramref name="missingCode"/>), then writes output.jsonl, errors.jsonl and batch.json.
     /// Safe to run again after a crash: each step is idempotent and output.jsonl only appears when complete.
     /// </summary>
@@ -167,50 +176,77 @@ public sealed class BatchStore
 
     internal static string IndexBlob(string batchId, int chunk) => $"{batchId}/chunks/{chunk:D6}.idx";
 
-    internal static string ResultBlob(string batchId, int chunk) => $"{batchId}/results/{chunk:D6}.jsonl";
-
-    internal static string BlockId(int index) => Convert.ToBase64String(Encoding.ASCII.GetBytes(index.ToString("D10", System.Globalization.CultureInfo.InvariantCulture)));
+    internal static string ResultPrefix(string batchId, int chunk) => $"{batchId}/results/{chunk:D6}/";
 
     private async Task<ReadOnlyMemory<byte>> CommitChunkAsync(string batchId, PreparedBatch prepared, int chunk, string missingCode, string missingMessage, CancellationToken cancellationToken)
     {
-        var blob = Work.GetBlockBlobClient(ResultBlob(batchId, chunk));
-        var have = new HashSet<string>(StringComparer.Ordinal);
-        try
-        {
-            var list = (await blob.GetBlockListAsync(BlockListTypes.All, cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-            foreach (var b in list.CommittedBlocks)
-            {
-                have.Add(b.Name);
-            }
-
-            foreach (var b in list.UncommittedBlocks)
-            {
-                have.Add(b.Name);
-            }
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-        }
-
         var start = chunk * prepared.ChunkSize;
         var count = prepared.CountOf(chunk);
-        var ids = new List<string>(count);
-        IReadOnlyList<PreparedLine>? lines = null;
-        for (var i = 0; i < count; i++)
+        var lines = new ReadOnlyMemory<byte>?[count];
+        var names = new List<string>();
+        await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = ResultPrefix(batchId, chunk) }, cancellationToken).ConfigureAwait(false))
         {
-            var id = BlockId(start + i);
-            if (!have.Contains(id))
-            {
-                lines ??= await ReadPreparedChunkAsync(batchId, chunk, cancellationToken).ConfigureAwait(false);
-                var line = OutputLines.Error(batchId, start + i, lines[i].CustomId, missingCode, missingMessage);
-                await blob.StageBlockAsync(id, new MemoryStream(line), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-
-            ids.Add(id);
+            names.Add(item.Name);
         }
 
-        await blob.CommitBlockListAsync(ids, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return (await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        // Sorted names make the choice between two copies of a re-run line the same on every finalize attempt.
+        names.Sort(StringComparer.Ordinal);
+        var segments = await Task.WhenAll(names.Select(async n =>
+            (await Work.GetBlobClient(n).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory())).ConfigureAwait(false);
+        foreach (var segment in segments)
+        {
+            foreach (var (index, line) in ResultSegmentWriter.Decode(segment))
+            {
+                var local = index - start;
+                if (local >= 0 && local < count)
+                {
+                    lines[local] ??= line;
+                }
+            }
+        }
+
+        IReadOnlyList<PreparedLine>? prepared2 = null;
+        var output = new MemoryStream();
+        for (var i = 0; i < count; i++)
+        {
+            if (lines[i] is { } line)
+            {
+                output.Write(line.Span);
+            }
+            else
+            {
+                prepared2 ??= await ReadPreparedChunkAsync(batchId, chunk, cancellationToken).ConfigureAwait(false);
+                output.Write(OutputLines.Error(batchId, start + i, prepared2[i].CustomId, missingCode, missingMessage));
+            }
+        }
+
+        return output.GetBuffer().AsMemory(0, (int)output.Length);
+    }
+
+    private async Task<ReadOnlyMemory<byte>?> GetChunkAsync(string batchId, int chunk, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Read(ref _cachedChunkBytes) > MaxCachedChunkBytes)
+        {
+            _chunks.Clear();
+            Interlocked.Exchange(ref _cachedChunkBytes, 0);
+        }
+
+        var key = ChunkBlob(batchId, chunk);
+        var task = _chunks.GetOrAdd(key, k => LoadChunkAsync(k, cancellationToken));
+        if (task.IsFaulted || task.IsCanceled)
+        {
+            _chunks.TryRemove(key, out _);
+            task = _chunks.GetOrAdd(key, k => LoadChunkAsync(k, cancellationToken));
+        }
+
+        return await task.ConfigureAwait(false);
+    }
+
+    private async Task<ReadOnlyMemory<byte>?> LoadChunkAsync(string blobName, CancellationToken cancellationToken)
+    {
+        var content = (await Work.GetBlobClient(blobName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        Interlocked.Add(ref _cachedChunkBytes, content.Length);
+        return content;
     }
 
     private Task<long[]> GetIndexAsync(string batchId, int chunk, CancellationToken cancellationToken)

@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+
+namespace Fanout.Core.Storage;
+
+/// <summary>
+/// Group commit of result lines: the activities of one chunk that finish within a few milliseconds of each other share
+/// one blob upload (a <em>segment</em> of index-tagged lines) instead of one storage round-trip each. An activity's
+/// write completes only when its segment is durably stored, so a crash never loses an acknowledged result; a line
+/// written twice (at-least-once activities) appears in two segments and the finalize step keeps one.
+/// </summary>
+public sealed class ResultSegmentWriter(BatchStore store)
+{
+    /// <summary>Most lines in one segment.</summary>
+    public const int MaxLinesPerSegment = 128;
+
+    /// <summary>How long the first line of a segment waits for company.</summary>
+    public static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(4);
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Segment> _open = new(StringComparer.Ordinal);
+
+    /// <summary>Stores the result line of <paramref name="index"/>; completes once it is durable.</summary>
+    public Task WriteAsync(string batchId, int index, int chunkSize, byte[] line, CancellationToken cancellationToken)
+    {
+        var chunk = index / chunkSize;
+        var key = BatchStore.ResultPrefix(batchId, chunk);
+        Segment segment;
+        var flushNow = false;
+        lock (_gate)
+        {
+            if (!_open.TryGetValue(key, out segment!))
+            {
+                segment = new Segment(key);
+                _open.Add(key, segment);
+                _ = FlushLaterAsync(segment);
+            }
+
+            segment.Lines.Add((index, line));
+            if (segment.Lines.Count >= MaxLinesPerSegment)
+            {
+                _open.Remove(key);
+                flushNow = true;
+            }
+        }
+
+        if (flushNow)
+        {
+            _ = FlushAsync(segment);
+        }
+
+        return segment.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Serialises index-tagged lines: [int32 index][int32 length][bytes]… (little-endian).</summary>
+    internal static byte[] Encode(IReadOnlyList<(int Index, byte[] Line)> lines)
+    {
+        var size = lines.Sum(l => 8 + l.Line.Length);
+        var bytes = new byte[size];
+        var offset = 0;
+        foreach (var (index, line) in lines)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset), index);
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset + 4), line.Length);
+            line.CopyTo(bytes, offset + 8);
+            offset += 8 + line.Length;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Reads a segment written by <see cref="Encode"/>.</summary>
+    internal static IEnumerable<(int Index, ReadOnlyMemory<byte> Line)> Decode(ReadOnlyMemory<byte> segment)
+    {
+        var offset = 0;
+        while (offset + 8 <= segment.Length)
+        {
+            var index = BinaryPrimitives.ReadInt32LittleEndian(segment.Span[offset..]);
+            var length = BinaryPrimitives.ReadInt32LittleEndian(segment.Span[(offset + 4)..]);
+            yield return (index, segment.Slice(offset + 8, length));
+            offset += 8 + length;
+        }
+    }
+
+    private async Task FlushLaterAsync(Segment segment)
+    {
+        await Task.Delay(FlushDelay).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (!_open.Remove(segment.Key, out var current) || current != segment)
+            {
+                if (current is not null && current != segment)
+                {
+                    _open[segment.Key] = current;
+                }
+
+                return;
+            }
+        }
+
+        await FlushAsync(segment).ConfigureAwait(false);
+    }
+
+    private async Task FlushAsync(Segment segment)
+    {
+        try
+        {
+            await store.WriteResultSegmentAsync(segment.Key, Encode(segment.Lines), CancellationToken.None).ConfigureAwait(false);
+            segment.Done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            segment.Done.TrySetException(e);
+        }
+    }
+
+    private sealed class Segment(string key)
+    {
+        public string Key { get; } = key;
+
+        public List<(int Index, byte[] Line)> Lines { get; } = [];
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
