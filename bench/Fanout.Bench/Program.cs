@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using Fanout.Bench;
+using Fanout.Bench.Measuring;
+using Fanout.Bench.Reporting;
+using Fanout.Bench.Runners;
+using Fanout.Bench.Scenarios;
+using Fanout.Bench.Storage;
+using Fanout.Host.Azurite;
+using Fanout.Host.Durable;
+using Fanout.Simulator;
+
+// The table goes to stdout; progress and host logs go to stderr.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var log = Console.Error;
+
+BenchOptions options;
+IReadOnlyList<Scenario> scenarios;
+try
+{
+    options = BenchOptions.Parse(args);
+    scenarios = ScenarioCatalog.Select(options.Scenarios, options.Quick);
+}
+catch (ArgumentException e)
+{
+    await log.WriteLineAsync(e.Message);
+    await log.WriteLineAsync(BenchOptions.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    await Console.Out.WriteLineAsync(BenchOptions.Usage);
+    return 0;
+}
+
+if (options.List)
+{
+    foreach (var s in ScenarioCatalog.All)
+    {
+        await Console.Out.WriteLineAsync(
+            $"{s.Name,-22} N={s.Count,-6} C={s.MaxConcurrency,-4} L={s.LatencyMs} ms{(s.TokensPerMinute > 0 ? $", TPM={s.TokensPerMinute} (~{s.QuotaRequestsPerSecond} prompts/s, {s.QuotaWindowSeconds} s window)" : string.Empty)}{(s.Quick ? "  [quick]" : string.Empty)}");
+    }
+
+    return 0;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // First Ctrl+C: stop cleanly (Azurite is stopped by its pid); a second one kills the process.
+    e.Cancel = !cts.IsCancellationRequested;
+    cts.Cancel();
+};
+
+var repoRoot = AzuriteProcess.FindRepoRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory);
+if (repoRoot is null)
+{
+    await log.WriteLineAsync("Run the bench from the repository (Functions.sln was not found above the current directory).");
+    return 2;
+}
+
+var outputPath = Path.GetFullPath(options.OutputPath ?? Path.Combine(repoRoot, "bench", "results", "latest.json"));
+var report = new BenchReport
+{
+    StartedAt = DateTimeOffset.UtcNow,
+    Machine = MachineInfo.Current(),
+    Arguments = args,
+    HostOverrides = options.HostOverrides,
+};
+
+var total = Stopwatch.StartNew();
+var dataDirectory = Path.Combine(Path.GetTempPath(), "fanout-bench-azurite-" + Guid.NewGuid().ToString("N")[..8]);
+try
+{
+    await AzuriteProcess.EnsureInstalledAsync(repoRoot, null, cts.Token);
+    await using (var azurite = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, cts.Token))
+    {
+        await log.WriteLineAsync($"Azurite pid {azurite.ProcessId}, data in {dataDirectory}");
+        if (options.StorageProbe)
+        {
+            var duration = options.ProbeDuration ?? TimeSpan.FromSeconds(options.Quick ? 2 : 5);
+            await log.WriteLineAsync($"Storage probe: {StorageLimitProbe.DefaultClients} clients, {duration.TotalSeconds:0.#} s per operation kind…");
+            await using var sampler = ResourceSampler.Start(azurite.ProcessId);
+            var probe = await StorageLimitProbe.RunAsync(azurite.ConnectionString, StorageLimitProbe.DefaultClients, duration, cts.Token);
+            var usage = await sampler.StopAsync();
+            report.Storage = probe with { OtherCpuSeconds = usage.OtherCpuSeconds, AzuriteCpuSeconds = usage.AzuriteCpuTime.TotalSeconds };
+            await log.WriteLineAsync($"  queue lifecycles/s {report.Storage.QueueLifecyclesPerSecond:0}, table upserts/s {report.Storage.TableUpsertsPerSecond:0}, blob uploads/s {report.Storage.BlobUploadsPerSecond:0}");
+        }
+
+        foreach (var scenario in scenarios)
+        {
+            await using var simulator = await SimulatorServer.StartAsync(scenario.SimulatorOptions(), 0, cts.Token);
+            if (options.Baseline)
+            {
+                await RunAsync(scenario, RunnerNames.Baseline, () => BaselineRunner.RunAsync(scenario, simulator, azurite.ProcessId, cts.Token));
+            }
+
+            if (options.RunMemory)
+            {
+                await RunAsync(scenario, RunnerNames.FanoutMemory, () => FanoutRunner.RunAsync(
+                    scenario, simulator, DurableBackendKind.Memory, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, log, cts.Token));
+            }
+
+            if (options.RunAzureStorage)
+            {
+                await RunAsync(scenario, RunnerNames.FanoutAzureStorage, () => FanoutRunner.RunAsync(
+                    scenario, simulator, DurableBackendKind.AzureStorage, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, log, cts.Token));
+            }
+        }
+    }
+}
+catch (OperationCanceledException) when (cts.IsCancellationRequested)
+{
+    await log.WriteLineAsync("Cancelled; reporting the rows measured so far.");
+}
+finally
+{
+    try
+    {
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        await log.WriteLineAsync($"Could not delete {dataDirectory}: {e.Message}");
+    }
+}
+
+report.FinishedAt = DateTimeOffset.UtcNow;
+report.ProcessPeakWorkingSetMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024;
+report.Complete();
+Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
+await File.WriteAllTextAsync(outputPath, report.ToJson());
+await Console.Out.WriteLineAsync(report.ToMarkdown());
+await log.WriteLineAsync($"Done in {total.Elapsed.TotalSeconds:0} s; JSON: {outputPath}");
+return report.Rows.All(r => r.Problem is null && r.Verified) ? 0 : 1;
+
+async Task RunAsync(Scenario scenario, string runner, Func<Task<BenchRow>> run)
+{
+    await log.WriteLineAsync($"[{total.Elapsed.TotalSeconds,5:0}s] {scenario.Name} / {runner}: N={scenario.Count} C={scenario.MaxConcurrency} L={scenario.LatencyMs} ms…");
+    BenchRow row;
+    try
+    {
+        row = await run();
+    }
+    catch (Exception e) when (e is not OperationCanceledException || !cts.IsCancellationRequested)
+    {
+        row = new BenchRow
+        {
+            Scenario = scenario.Name,
+            Runner = runner,
+            N = scenario.Count,
+            C = scenario.MaxConcurrency,
+            LatencyMs = scenario.LatencyMs,
+            IdealSeconds = scenario.Ideal.TotalSeconds,
+            Problem = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}",
+        };
+    }
+
+    report.Rows.Add(row);
+    await log.WriteLineAsync(
+        $"         wall {row.WallSeconds:0.00} s, {row.PromptsPerSecond:0.#} prompts/s, peak conc. {row.SimulatorPeakConcurrency}, 429s {row.RateLimited}, failed {row.Failed}" +
+        (row.Problem is null ? string.Empty : $" — {row.Problem}"));
+}

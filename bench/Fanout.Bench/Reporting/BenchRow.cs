@@ -1,0 +1,103 @@
+namespace Fanout.Bench.Reporting;
+
+/// <summary>One runner on one scenario: the measurements of a table row (the JSON report has every field).</summary>
+internal sealed class BenchRow
+{
+    public required string Scenario { get; init; }
+
+    /// <summary><c>baseline</c>, <c>fanout-azurestorage</c> or <c>fanout-memory</c>.</summary>
+    public required string Runner { get; init; }
+
+    public required int N { get; init; }
+
+    public required int C { get; init; }
+
+    public required int LatencyMs { get; init; }
+
+    /// <summary>ceil(N/C)·L.</summary>
+    public required double IdealSeconds { get; init; }
+
+    /// <summary>Submit → ordered output committed (baseline: first call started → last call answered).</summary>
+    public double WallSeconds { get; set; }
+
+    /// <summary>Ideal / wall; null when L = 0.</summary>
+    public double? Efficiency => LatencyMs == 0 || WallSeconds <= 0 ? null : IdealSeconds / WallSeconds;
+
+    /// <summary>Wall / the baseline's wall in the same scenario.</summary>
+    public double? RatioToBaseline { get; set; }
+
+    public double PromptsPerSecond => WallSeconds <= 0 ? 0 : N / WallSeconds;
+
+    /// <summary>Largest working set of the bench process (simulator + runner + in-process host) sampled during the run.</summary>
+    public double PeakRssMb { get; set; }
+
+    public double AzuritePeakRssMb { get; set; }
+
+    /// <summary>CPU seconds of the bench process during the run.</summary>
+    public double CpuSeconds { get; set; }
+
+    public double AzuriteCpuSeconds { get; set; }
+
+    /// <summary>CPU seconds used by every other process on the machine during the run: noise when large.</summary>
+    public double? OtherCpuSeconds { get; set; }
+
+    /// <summary>The machine's 1-minute load average when the run started.</summary>
+    public double? LoadAverageAtStart { get; set; }
+
+    /// <summary>Most chat-completion requests the simulator served at once.</summary>
+    public int SimulatorPeakConcurrency { get; set; }
+
+    /// <summary>Requests the simulator received (first attempts and retries).</summary>
+    public long SimulatorRequests { get; set; }
+
+    /// <summary>429s the simulator sent.</summary>
+    public long RateLimited { get; set; }
+
+    /// <summary>Requests beyond one per prompt: every retry, whether the SDK or a durable timer made it.</summary>
+    public long Retries => Math.Max(0, SimulatorRequests - N);
+
+    /// <summary>200s for a prompt that had already had a 200 (duplicate executions).</summary>
+    public long DuplicatePrompts { get; set; }
+
+    /// <summary>Output lines that carry the simulator's answer to their own prompt.</summary>
+    public int Succeeded { get; set; }
+
+    /// <summary>Output lines with an error (or, for the baseline, calls that threw).</summary>
+    public int Failed { get; set; }
+
+    /// <summary>N lines, in input order, each a success matching its prompt or an error line.</summary>
+    public bool Verified { get; set; }
+
+    /// <summary>What went wrong, when something did.</summary>
+    public string? Problem { get; set; }
+
+    public long TokensAdmitted { get; set; }
+
+    public long TokensPerMinute { get; init; }
+
+    public int QuotaWindowSeconds { get; init; }
+
+    /// <summary>
+    /// Tokens admitted ÷ the quota the run could use: TPM/60 per second of wall, plus one window's worth that the sliding
+    /// window admits at once at the start. Null without a quota.
+    /// </summary>
+    public double? QuotaUtilisation => TokensPerMinute <= 0 || WallSeconds <= 0
+        ? null
+        : TokensAdmitted / (TokensPerMinute / 60.0 * (WallSeconds + QuotaWindowSeconds));
+
+    /// <summary>Tokens admitted per minute of wall ÷ TPM (issue 5's definition; above 1 when the first window's burst is a large part of the run).</summary>
+    public double? TokensPerMinuteOverTpm => TokensPerMinute <= 0 || WallSeconds <= 0
+        ? null
+        : TokensAdmitted / (WallSeconds / 60.0) / TokensPerMinute;
+
+    /// <summary>Prompts/s ÷ half the raw queue lifecycle rate (durable backend, L = 0 rows).</summary>
+    public double? StorageLimitFraction { get; set; }
+
+    /// <summary>Host start-up plus warm-up batch (not part of wall).</summary>
+    public double? StartupSeconds { get; set; }
+
+    public string? BatchId { get; set; }
+
+    /// <summary>The batch's final status (Fanout runners).</summary>
+    public string? Status { get; set; }
+}
