@@ -15,6 +15,9 @@ internal sealed class BenchOptions
           --no-storage-probe       skip the raw Azurite queue/table/blob measurement
           --probe-seconds S        length of each storage probe (default 5, 2 with --quick)
           --out PATH               JSON report path (default bench/results/latest.json)
+          --warmup N               prompts in each runner's unmeasured warm-up batch (default 200)
+          --count-requests         count this process's HTTP requests per prompt (storage, gRPC), slightly perturbing
+          --count-jit              count the methods JIT-compiled during each run, by type (diagnostic)
           --list                   list the scenarios and exit
           --Fanout:...=value       configuration overrides for the Fanout host (e.g. --Fanout:Durable:PartitionCount=4)
         """;
@@ -34,6 +37,12 @@ internal sealed class BenchOptions
     public bool Baseline { get; private set; } = true;
 
     public bool StorageProbe { get; private set; } = true;
+
+    public bool CountRequests { get; private set; }
+
+    public int WarmUp { get; private set; } = 200;
+
+    public bool CountJit { get; private set; }
 
     public TimeSpan? ProbeDuration { get; private set; }
 
@@ -75,6 +84,18 @@ internal sealed class BenchOptions
                     break;
                 case "--no-baseline":
                     o.Baseline = false;
+                    break;
+                case "--warmup":
+                    var warm = Value();
+                    o.WarmUp = int.TryParse(warm, NumberStyles.Integer, CultureInfo.InvariantCulture, out var w) && w >= 0
+                        ? w
+                        : throw new ArgumentException($"--warmup must be a whole number, not '{warm}'.");
+                    break;
+                case "--count-jit":
+                    o.CountJit = true;
+                    break;
+                case "--count-requests":
+                    o.CountRequests = true;
                     break;
                 case "--no-storage-probe":
                     o.StorageProbe = false;

@@ -83,30 +83,36 @@ try
             var duration = options.ProbeDuration ?? TimeSpan.FromSeconds(options.Quick ? 2 : 5);
             await log.WriteLineAsync($"Storage probe: {StorageLimitProbe.DefaultClients} clients, {duration.TotalSeconds:0.#} s per operation kind…");
             await using var sampler = ResourceSampler.Start(azurite.ProcessId);
-            var probe = await StorageLimitProbe.RunAsync(azurite.ConnectionString, StorageLimitProbe.DefaultClients, duration, cts.Token);
+            var probe = await StorageLimitProbe.RunAsync(azurite.ConnectionString, azurite.ProcessId, StorageLimitProbe.DefaultClients, duration, cts.Token);
             var usage = await sampler.StopAsync();
             report.Storage = probe with { OtherCpuSeconds = usage.OtherCpuSeconds, AzuriteCpuSeconds = usage.AzuriteCpuTime.TotalSeconds };
-            await log.WriteLineAsync($"  queue lifecycles/s {report.Storage.QueueLifecyclesPerSecond:0}, table upserts/s {report.Storage.TableUpsertsPerSecond:0}, blob uploads/s {report.Storage.BlobUploadsPerSecond:0}");
+            await log.WriteLineAsync(
+                $"  queue lifecycles/s {report.Storage.QueueLifecyclesPerSecond:0} ({report.Storage.AzuriteCpuMsPerQueueLifecycle:0.00} ms Azurite CPU each), " +
+                $"table upserts/s {report.Storage.TableUpsertsPerSecond:0} ({report.Storage.AzuriteCpuMsPerTableUpsert:0.00} ms), " +
+                $"blob uploads/s {report.Storage.BlobUploadsPerSecond:0} ({report.Storage.AzuriteCpuMsPerBlobUpload:0.00} ms)");
         }
 
+        using var counter = options.CountRequests ? new RequestCounter(azurite.BlobPort, azurite.QueuePort, azurite.TablePort) : null;
+        using var jit = options.CountJit ? new JitCounter() : null;
+        var probes = new RunProbes(counter, jit);
         foreach (var scenario in scenarios)
         {
             await using var simulator = await SimulatorServer.StartAsync(scenario.SimulatorOptions(), 0, cts.Token);
             if (options.Baseline)
             {
-                await RunAsync(scenario, RunnerNames.Baseline, () => BaselineRunner.RunAsync(scenario, simulator, azurite.ProcessId, cts.Token));
+                await RunAsync(scenario, RunnerNames.Baseline, () => BaselineRunner.RunAsync(scenario, simulator, options.WarmUp, azurite.ProcessId, probes, cts.Token));
             }
 
             if (options.RunMemory)
             {
                 await RunAsync(scenario, RunnerNames.FanoutMemory, () => FanoutRunner.RunAsync(
-                    scenario, simulator, DurableBackendKind.Memory, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, log, cts.Token));
+                    scenario, simulator, DurableBackendKind.Memory, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, options.WarmUp, probes, log, cts.Token));
             }
 
             if (options.RunAzureStorage)
             {
                 await RunAsync(scenario, RunnerNames.FanoutAzureStorage, () => FanoutRunner.RunAsync(
-                    scenario, simulator, DurableBackendKind.AzureStorage, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, log, cts.Token));
+                    scenario, simulator, DurableBackendKind.AzureStorage, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, options.WarmUp, probes, log, cts.Token));
             }
         }
     }
@@ -159,7 +165,22 @@ async Task RunAsync(Scenario scenario, string runner, Func<Task<BenchRow>> run)
     }
 
     report.Rows.Add(row);
+    if (row.JitCompiledByType is { } jitted)
+    {
+        await log.WriteLineAsync($"         JIT-compiled {jitted.Values.Sum()} methods; most by type:");
+        foreach (var (type, count) in jitted.Take(15))
+        {
+            await log.WriteLineAsync($"           {count,8}  {type}");
+        }
+    }
     await log.WriteLineAsync(
         $"         wall {row.WallSeconds:0.00} s, {row.PromptsPerSecond:0.#} prompts/s, peak conc. {row.SimulatorPeakConcurrency}, 429s {row.RateLimited}, failed {row.Failed}" +
         (row.Problem is null ? string.Empty : $" — {row.Problem}"));
+    if (row.Requests is { } requests)
+    {
+        foreach (var (kind, count) in requests.Take(25))
+        {
+            await log.WriteLineAsync($"           {(double)count / row.N,8:0.00}/prompt  {count,8}  {kind}");
+        }
+    }
 }

@@ -8,7 +8,13 @@ namespace Fanout.Bench.Measuring;
 /// <param name="AzuritePeakWorkingSetBytes">Largest working set of the Azurite process seen during the run.</param>
 /// <param name="AzuriteCpuTime">CPU time Azurite used during the run.</param>
 /// <param name="OtherCpuSeconds">CPU seconds the rest of the machine used during the run (noise), when known.</param>
-internal sealed record ResourceUsage(long PeakWorkingSetBytes, TimeSpan CpuTime, long AzuritePeakWorkingSetBytes, TimeSpan AzuriteCpuTime, double? OtherCpuSeconds);
+/// <param name="AllocatedBytes">Bytes this process allocated during the run.</param>
+/// <param name="GcPause">Time this process was paused for garbage collection during the run.</param>
+/// <param name="Gen0">Gen 0 collections (gen 1 and 2 included) during the run.</param>
+/// <param name="Gen2">Gen 2 collections during the run.</param>
+internal sealed record ResourceUsage(
+    long PeakWorkingSetBytes, TimeSpan CpuTime, long AzuritePeakWorkingSetBytes, TimeSpan AzuriteCpuTime, double? OtherCpuSeconds,
+    long AllocatedBytes, TimeSpan GcPause, int Gen0, int Gen2);
 
 /// <summary>
 /// Samples the working set of this process (which hosts the simulator, the baseline and the Fanout host) and of Azurite
@@ -22,6 +28,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
     private readonly TimeSpan _cpuStart;
     private readonly TimeSpan _azuriteCpuStart;
     private readonly double? _systemStart;
+    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
+    private readonly TimeSpan _pauseStart = GC.GetTotalPauseDuration();
+    private readonly int _gen0Start = GC.CollectionCount(0);
+    private readonly int _gen2Start = GC.CollectionCount(2);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _peak;
@@ -86,7 +96,10 @@ internal sealed class ResourceSampler : IAsyncDisposable
 
         var system = SystemCpu.BusySeconds() - _systemStart;
         var other = system is { } busy ? Math.Max(0, busy - cpu.TotalSeconds - azuriteCpu.TotalSeconds) : (double?)null;
-        _result = new ResourceUsage(Interlocked.Read(ref _peak), cpu, Interlocked.Read(ref _azuritePeak), azuriteCpu, other);
+        _result = new ResourceUsage(
+            Interlocked.Read(ref _peak), cpu, Interlocked.Read(ref _azuritePeak), azuriteCpu, other,
+            GC.GetTotalAllocatedBytes() - _allocatedStart, GC.GetTotalPauseDuration() - _pauseStart,
+            GC.CollectionCount(0) - _gen0Start, GC.CollectionCount(2) - _gen2Start);
         return _result;
     }
 

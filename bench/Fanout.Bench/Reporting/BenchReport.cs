@@ -116,6 +116,11 @@ internal sealed class BenchReport
             notes.Add(string.Create(ci, $"{f:P0} of storage limit"));
         }
 
+        if (r.StorageRequestsPerPrompt is { } perPrompt)
+        {
+            notes.Add(string.Create(ci, $"{perPrompt:0.0} storage requests/prompt"));
+        }
+
         if (r.DuplicatePrompts > 0)
         {
             notes.Add(string.Create(ci, $"{r.DuplicatePrompts} duplicate calls"));

@@ -41,6 +41,18 @@ internal sealed class BenchRow
     /// <summary>CPU seconds used by every other process on the machine during the run: noise when large.</summary>
     public double? OtherCpuSeconds { get; set; }
 
+    /// <summary>Megabytes this process allocated during the run.</summary>
+    public double AllocatedMb { get; set; }
+
+    /// <summary>Seconds this process was paused for garbage collection during the run.</summary>
+    public double GcPauseSeconds { get; set; }
+
+    /// <summary>Garbage collections (all generations) during the run.</summary>
+    public int GcCount { get; set; }
+
+    /// <summary>Gen 2 collections during the run.</summary>
+    public int Gen2Count { get; set; }
+
     /// <summary>The machine's 1-minute load average when the run started.</summary>
     public double? LoadAverageAtStart { get; set; }
 
@@ -93,10 +105,36 @@ internal sealed class BenchRow
     /// <summary>Prompts/s ÷ half the raw queue lifecycle rate (durable backend, L = 0 rows).</summary>
     public double? StorageLimitFraction { get; set; }
 
+    /// <summary>Seconds until <c>POST /api/batches</c> answered (input validated and stored, orchestration scheduled).</summary>
+    public double? SubmitSeconds { get; set; }
+
+    /// <summary>Seconds until a poll first showed a finished line (null when the first poll already showed the batch done).</summary>
+    public double? FirstResultSeconds { get; set; }
+
+    /// <summary>Seconds until a poll first showed every line finished; wall minus this is the commit of the ordered output (within one poll interval).</summary>
+    public double? AllDoneSeconds { get; set; }
+
     /// <summary>Host start-up plus warm-up batch (not part of wall).</summary>
     public double? StartupSeconds { get; set; }
 
     public string? BatchId { get; set; }
+
+    /// <summary>With <c>--count-requests</c>: HTTP requests of this process during the run, by kind.</summary>
+    public IReadOnlyDictionary<string, long>? Requests { get; set; }
+
+    /// <summary>
+    /// C ÷ prompts/s − L, in ms: how long after a call ends its slot stays empty before the next call starts (on average),
+    /// when the cap is what limits the run (not a quota).
+    /// </summary>
+    public double? SlotTurnaroundMs => PromptsPerSecond <= 0 || TokensPerMinute > 0 ? null : (C * 1000.0 / PromptsPerSecond) - LatencyMs;
+
+    /// <summary>With <c>--count-jit</c>: methods JIT-compiled during the measured run, by declaring type.</summary>
+    public IReadOnlyDictionary<string, long>? JitCompiledByType { get; set; }
+
+    /// <summary>With <c>--count-requests</c>: blob + queue + table requests per prompt.</summary>
+    public double? StorageRequestsPerPrompt => Requests is null
+        ? null
+        : (double)Requests.Where(p => p.Key.StartsWith("blob ", StringComparison.Ordinal) || p.Key.StartsWith("queue ", StringComparison.Ordinal) || p.Key.StartsWith("table ", StringComparison.Ordinal)).Sum(p => p.Value) / N;
 
     /// <summary>The batch's final status (Fanout runners).</summary>
     public string? Status { get; set; }

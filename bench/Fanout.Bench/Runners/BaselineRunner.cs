@@ -16,7 +16,8 @@ namespace Fanout.Bench.Runners;
 /// </summary>
 internal static class BaselineRunner
 {
-    public static async Task<BenchRow> RunAsync(Scenario scenario, SimulatorServer simulator, int? azuritePid, CancellationToken cancellationToken)
+    public static async Task<BenchRow> RunAsync(
+        Scenario scenario, SimulatorServer simulator, int warmUp, int? azuritePid, RunProbes probes, CancellationToken cancellationToken)
     {
         var client = new AzureOpenAIClient(simulator.BaseUri, new ApiKeyCredential("sim"));
         var chat = client.GetChatClient(Prompts.Deployment);
@@ -30,7 +31,10 @@ internal static class BaselineRunner
         simulator.Options.TokensPerMinute = 0;
         try
         {
-            await RunAllAsync(chat, Enumerable.Range(0, 10).Select(Prompts.WarmUpText).ToArray(), 10, cancellationToken).ConfigureAwait(false);
+            if (warmUp > 0)
+            {
+                await RunAllAsync(chat, Enumerable.Range(0, warmUp).Select(Prompts.WarmUpText).ToArray(), Math.Min(warmUp, scenario.MaxConcurrency), cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -41,6 +45,7 @@ internal static class BaselineRunner
         var prompts = Enumerable.Range(0, scenario.Count).Select(Prompts.Text).ToArray();
         simulator.ResetStats();
         await using var sampler = ResourceSampler.Start(azuritePid);
+        probes.Start();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(scenario.Timeout);
         var stopwatch = Stopwatch.StartNew();
@@ -53,12 +58,12 @@ internal static class BaselineRunner
         {
             row.WallSeconds = stopwatch.Elapsed.TotalSeconds;
             row.Problem = "timeout";
-            await FillAsync(row, simulator, sampler).ConfigureAwait(false);
+            await FillAsync(row, simulator, sampler, probes).ConfigureAwait(false);
             return row;
         }
 
         row.WallSeconds = stopwatch.Elapsed.TotalSeconds;
-        await FillAsync(row, simulator, sampler).ConfigureAwait(false);
+        await FillAsync(row, simulator, sampler, probes).ConfigureAwait(false);
 
         var mismatched = 0;
         for (var i = 0; i < answers.Length; i++)
@@ -126,8 +131,9 @@ internal static class BaselineRunner
         QuotaWindowSeconds = scenario.QuotaWindowSeconds,
     };
 
-    private static async Task FillAsync(BenchRow row, SimulatorServer simulator, ResourceSampler sampler)
+    private static async Task FillAsync(BenchRow row, SimulatorServer simulator, ResourceSampler sampler, RunProbes probes)
     {
+        probes.StopInto(row);
         var usage = await sampler.StopAsync().ConfigureAwait(false);
         RowStats.Fill(row, simulator, usage);
     }
@@ -149,5 +155,9 @@ internal static class RowStats
         row.CpuSeconds = usage.CpuTime.TotalSeconds;
         row.AzuriteCpuSeconds = usage.AzuriteCpuTime.TotalSeconds;
         row.OtherCpuSeconds = usage.OtherCpuSeconds;
+        row.AllocatedMb = usage.AllocatedBytes / 1024.0 / 1024;
+        row.GcPauseSeconds = usage.GcPause.TotalSeconds;
+        row.GcCount = usage.Gen0;
+        row.Gen2Count = usage.Gen2;
     }
 }

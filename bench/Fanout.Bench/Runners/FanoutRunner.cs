@@ -26,7 +26,6 @@ namespace Fanout.Bench.Runners;
 /// </summary>
 internal static class FanoutRunner
 {
-    private const int WarmUpCount = 20;
     private static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(500);
 
@@ -37,6 +36,8 @@ internal static class FanoutRunner
         string storageConnectionString,
         int? azuritePid,
         IReadOnlyList<string> hostOverrides,
+        int warmUp,
+        RunProbes probes,
         TextWriter log,
         CancellationToken cancellationToken)
     {
@@ -98,12 +99,15 @@ internal static class FanoutRunner
             simulator.Options.TokensPerMinute = 0;
             try
             {
-                var warmUp = await SubmitAsync(http, Jsonl(WarmUpCount, Prompts.WarmUpText), WarmUpCount, cancellationToken).ConfigureAwait(false);
-                var (status, _) = await WaitAsync(http, warmUp, TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
-                if (status != "completed")
+                if (warmUp > 0)
                 {
-                    row.Problem = $"warm-up batch ended {status}";
-                    return row;
+                    var warmUpId = await SubmitAsync(http, Jsonl(warmUp, Prompts.WarmUpText), Math.Min(warmUp, scenario.MaxConcurrency), cancellationToken).ConfigureAwait(false);
+                    var (status, _, _, _) = await WaitAsync(http, warmUpId, TimeSpan.FromMinutes(5), cancellationToken).ConfigureAwait(false);
+                    if (status != "completed")
+                    {
+                        row.Problem = $"warm-up batch ended {status ?? "in a timeout"}";
+                        return row;
+                    }
                 }
             }
             finally
@@ -116,10 +120,16 @@ internal static class FanoutRunner
             var body = Jsonl(scenario.Count, Prompts.Text);
             simulator.ResetStats();
             await using var sampler = ResourceSampler.Start(azuritePid);
+            probes.Start();
             var stopwatch = Stopwatch.StartNew();
             var id = await SubmitAsync(http, body, scenario.MaxConcurrency, cancellationToken).ConfigureAwait(false);
-            var (final, done) = await WaitAsync(http, id, scenario.Timeout, cancellationToken).ConfigureAwait(false);
+            var submitted = stopwatch.Elapsed;
+            var (final, done, firstDone, allDone) = await WaitAsync(http, id, scenario.Timeout, cancellationToken).ConfigureAwait(false);
             row.WallSeconds = stopwatch.Elapsed.TotalSeconds;
+            row.SubmitSeconds = submitted.TotalSeconds;
+            row.FirstResultSeconds = submitted.TotalSeconds + firstDone?.TotalSeconds;
+            row.AllDoneSeconds = submitted.TotalSeconds + allDone?.TotalSeconds;
+            probes.StopInto(row);
             row.BatchId = id;
             row.Status = final;
             RowStats.Fill(row, simulator, await sampler.StopAsync().ConfigureAwait(false));
@@ -178,12 +188,15 @@ internal static class FanoutRunner
     /// <summary>
     /// Polls the batch until it is completed, failed or cancelled (null status on timeout). The interval adapts: a quarter
     /// of the estimated time left, between 50 and 500 ms, so the polling itself loads the host little but the end is seen
-    /// within about 50 ms.
+    /// within about 50 ms. Also returns when the counts first showed a finished line and all lines finished.
     /// </summary>
-    private static async Task<(string? Status, int Done)> WaitAsync(HttpClient http, string id, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<(string? Status, int Done, TimeSpan? FirstDone, TimeSpan? AllDone)> WaitAsync(
+        HttpClient http, string id, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var done = 0;
+        TimeSpan? firstDone = null;
+        TimeSpan? allDone = null;
         while (stopwatch.Elapsed < timeout)
         {
             using var doc = JsonDocument.Parse(await http.GetStringAsync($"/api/batches/{id}", cancellationToken).ConfigureAwait(false));
@@ -191,9 +204,19 @@ internal static class FanoutRunner
             var counts = doc.RootElement.GetProperty("request_counts");
             var total = counts.GetProperty("total").GetInt32();
             done = counts.GetProperty("completed").GetInt32() + counts.GetProperty("failed").GetInt32();
+            if (done > 0)
+            {
+                firstDone ??= stopwatch.Elapsed;
+            }
+
+            if (done >= total && total > 0)
+            {
+                allDone ??= stopwatch.Elapsed;
+            }
+
             if (status is "completed" or "failed" or "cancelled")
             {
-                return (status, done);
+                return (status, done, firstDone, allDone);
             }
 
             var wait = done == 0
@@ -202,7 +225,7 @@ internal static class FanoutRunner
             await Task.Delay(wait < MinPoll ? MinPoll : wait > MaxPoll ? MaxPoll : wait, cancellationToken).ConfigureAwait(false);
         }
 
-        return (null, done);
+        return (null, done, firstDone, allDone);
     }
 
     /// <summary>Downloads the results: N lines, custom_id p-0 … p-(N-1) in order, each the simulator's answer to its own prompt or an error.</summary>

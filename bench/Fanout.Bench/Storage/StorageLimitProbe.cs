@@ -18,6 +18,15 @@ internal sealed record StorageProbeResult(int Clients, double DurationSeconds, d
 
     /// <summary>CPU seconds Azurite used during the probe.</summary>
     public double? AzuriteCpuSeconds { get; init; }
+
+    /// <summary>Azurite CPU milliseconds per queue message lifecycle (three requests).</summary>
+    public double? AzuriteCpuMsPerQueueLifecycle { get; init; }
+
+    /// <summary>Azurite CPU milliseconds per table upsert.</summary>
+    public double? AzuriteCpuMsPerTableUpsert { get; init; }
+
+    /// <summary>Azurite CPU milliseconds per 1 KB blob upload.</summary>
+    public double? AzuriteCpuMsPerBlobUpload { get; init; }
 }
 
 /// <summary>
@@ -29,13 +38,16 @@ internal static class StorageLimitProbe
 {
     public const int DefaultClients = 32;
 
+    private static readonly TimeSpan WarmUpDuration = TimeSpan.FromSeconds(1);
+
     // About the size of a Durable Task work-item message.
     private static readonly string QueuePayload = new('m', 600);
     private static readonly string TablePayload = new('t', 500);
     private static readonly BinaryData BlobPayload = BinaryData.FromBytes(new byte[1024]);
 
-    public static async Task<StorageProbeResult> RunAsync(string connectionString, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<StorageProbeResult> RunAsync(string connectionString, int? azuritePid, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {
+        using var azurite = azuritePid is { } pid ? Process.GetProcessById(pid) : null;
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var queue = new QueueClient(connectionString, $"benchprobe-{suffix}");
         var table = new TableClient(connectionString, $"benchprobe{suffix}");
@@ -45,7 +57,7 @@ internal static class StorageLimitProbe
         await container.CreateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            var queueRate = await MeasureAsync(clients, duration, async (worker, n, ct) =>
+            var queueRate = await MeasureAsync(azurite, clients, duration, async (worker, n, ct) =>
             {
                 await queue.SendMessageAsync(QueuePayload, ct).ConfigureAwait(false);
 
@@ -60,20 +72,25 @@ internal static class StorageLimitProbe
                 return true;
             }, cancellationToken).ConfigureAwait(false);
 
-            var tableRate = await MeasureAsync(clients, duration, async (worker, n, ct) =>
+            var tableRate = await MeasureAsync(azurite, clients, duration, async (worker, n, ct) =>
             {
                 var entity = new TableEntity($"p{worker:D2}", n.ToString("D10", System.Globalization.CultureInfo.InvariantCulture)) { ["Payload"] = TablePayload };
                 await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
 
-            var blobRate = await MeasureAsync(clients, duration, async (worker, n, ct) =>
+            var blobRate = await MeasureAsync(azurite, clients, duration, async (worker, n, ct) =>
             {
                 await container.GetBlobClient($"{worker:D2}/{n:D10}").UploadAsync(BlobPayload, overwrite: true, ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
 
-            return new StorageProbeResult(clients, duration.TotalSeconds, queueRate, tableRate, blobRate);
+            return new StorageProbeResult(clients, duration.TotalSeconds, queueRate.Rate, tableRate.Rate, blobRate.Rate)
+            {
+                AzuriteCpuMsPerQueueLifecycle = queueRate.AzuriteCpuMsPerOperation,
+                AzuriteCpuMsPerTableUpsert = tableRate.AzuriteCpuMsPerOperation,
+                AzuriteCpuMsPerBlobUpload = blobRate.AzuriteCpuMsPerOperation,
+            };
         }
         finally
         {
@@ -83,14 +100,26 @@ internal static class StorageLimitProbe
         }
     }
 
-    /// <summary>Runs <paramref name="clients"/> loops of <paramref name="operation"/> for <paramref name="duration"/> after a short warm-up; returns completed operations per second.</summary>
-    private static async Task<double> MeasureAsync(
-        int clients, TimeSpan duration, Func<int, long, CancellationToken, Task<bool>> operation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="clients"/> loops of <paramref name="operation"/> for <paramref name="duration"/> after a short
+    /// warm-up; returns completed operations per second and Azurite's CPU time per operation.
+    /// </summary>
+    private static async Task<(double Rate, double? AzuriteCpuMsPerOperation)> MeasureAsync(
+        Process? azurite, int clients, TimeSpan duration, Func<int, long, CancellationToken, Task<bool>> operation, CancellationToken cancellationToken)
     {
-        // Warm-up: connections opened, code jitted.
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(w => operation(w, -1 - w, cancellationToken))).ConfigureAwait(false);
+        // Warm-up, one second unmeasured: connections opened, .NET and Azurite's V8 code compiled (a fresh Azurite is
+        // markedly slower in its first seconds).
+        var warmUp = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async w =>
+        {
+            for (long n = -1; warmUp.Elapsed < WarmUpDuration; n--)
+            {
+                await operation(w, n, cancellationToken).ConfigureAwait(false);
+            }
+        })).ConfigureAwait(false);
 
         long completed = 0;
+        var cpuBefore = AzuriteCpu(azurite);
         var stopwatch = Stopwatch.StartNew();
         var deadline = duration;
         var loops = Enumerable.Range(0, clients).Select(async worker =>
@@ -106,6 +135,27 @@ internal static class StorageLimitProbe
             }
         });
         await Task.WhenAll(loops).ConfigureAwait(false);
-        return Interlocked.Read(ref completed) / stopwatch.Elapsed.TotalSeconds;
+        var elapsed = stopwatch.Elapsed;
+        var cpu = AzuriteCpu(azurite) - cpuBefore;
+        var done = Interlocked.Read(ref completed);
+        return (done / elapsed.TotalSeconds, cpu is { } c && done > 0 ? c.TotalMilliseconds / done : null);
+    }
+
+    private static TimeSpan? AzuriteCpu(Process? azurite)
+    {
+        if (azurite is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            azurite.Refresh();
+            return azurite.TotalProcessorTime;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 }
