@@ -28,7 +28,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
     private readonly TimeSpan _cpuStart;
     private readonly TimeSpan _azuriteCpuStart;
     private readonly double? _systemStart;
-    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
+    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes(precise: true);
     private readonly TimeSpan _pauseStart = GC.GetTotalPauseDuration();
     private readonly int _gen0Start = GC.CollectionCount(0);
     private readonly int _gen2Start = GC.CollectionCount(2);
@@ -98,7 +98,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
         var other = system is { } busy ? Math.Max(0, busy - cpu.TotalSeconds - azuriteCpu.TotalSeconds) : (double?)null;
         _result = new ResourceUsage(
             Interlocked.Read(ref _peak), cpu, Interlocked.Read(ref _azuritePeak), azuriteCpu, other,
-            GC.GetTotalAllocatedBytes() - _allocatedStart, GC.GetTotalPauseDuration() - _pauseStart,
+            GC.GetTotalAllocatedBytes(precise: true) - _allocatedStart, GC.GetTotalPauseDuration() - _pauseStart,
             GC.CollectionCount(0) - _gen0Start, GC.CollectionCount(2) - _gen2Start);
         return _result;
     }
