@@ -1,10 +1,8 @@
 using System.Text.Json;
 using Fanout.Core.Llm;
 using Fanout.Core.Models;
-using Fanout.Core.Options;
 using Fanout.Core.Storage;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Fanout.Core.Activities;
 
@@ -12,7 +10,7 @@ namespace Fanout.Core.Activities;
 /// The work of one prompt: read its line by index, call the model, stage its result line by index, report counts.
 /// At-least-once safe: running it twice stages the same block id, so the output keeps exactly one line.
 /// </summary>
-public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, IOptions<OpenAIOptions> options, ILogger<PromptExecutor> logger)
+public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, ILogger<PromptExecutor> logger)
 {
     /// <summary>Runs one work item.</summary>
     public async Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
@@ -101,7 +99,4 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {BatchId} line {Index}: status {Status}, handing a {WaitMs} ms wait to the orchestrator")]
     private static partial void LogHandingBack(ILogger logger, string batchId, int index, int status, int waitMs);
-
-    /// <summary>Options in effect (for diagnostics).</summary>
-    internal OpenAIOptions Options => options.Value;
 }

@@ -86,15 +86,13 @@ public sealed class ResultSegmentWriter(BatchStore store)
         await Task.Delay(FlushDelay).ConfigureAwait(false);
         lock (_gate)
         {
-            if (!_open.Remove(segment.Key, out var current) || current != segment)
+            // Already flushed because it filled up (a newer segment may be open under the same key).
+            if (!_open.TryGetValue(segment.Key, out var current) || current != segment)
             {
-                if (current is not null && current != segment)
-                {
-                    _open[segment.Key] = current;
-                }
-
                 return;
             }
+
+            _open.Remove(segment.Key);
         }
 
         await FlushAsync(segment).ConfigureAwait(false);
