@@ -41,6 +41,23 @@ public sealed class DurableBackendOptions : IValidatableObject
     [Range(1, 10_000)]
     public int MaxConcurrentActivities { get; set; } = 200;
 
+    /// <summary>
+    /// Gets or sets how many activity work-item fetches run against Azure Storage at once. Each fetch is one queue
+    /// round trip for one message, and the sidecar fetches one at a time, so with 1 activities start no faster
+    /// than one per round trip (~60–130 a second on Azurite).
+    /// </summary>
+    [Range(1, 64)]
+    public int ActivityFetchers { get; set; } = 8;
+
+    /// <summary>
+    /// Gets or sets whether an orchestration stays in memory between episodes (Azure Storage "extended sessions"), so
+    /// that an episode does not reload the instance's whole history from the History table first.
+    /// </summary>
+    public bool ExtendedSessions { get; set; } = true;
+
+    /// <summary>Gets or sets how long an extended session waits for its instance's next message before it is released.</summary>
+    public TimeSpan ExtendedSessionIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets how many orchestration episodes run at once.</summary>
     [Range(1, 1_000)]
     public int MaxConcurrentOrchestrations { get; set; } = 20;
@@ -102,6 +119,11 @@ public sealed class DurableBackendOptions : IValidatableObject
         if (ControlQueueVisibilityTimeout < TimeSpan.FromSeconds(10))
         {
             yield return new ValidationResult("ControlQueueVisibilityTimeout must be at least 10 s.", [nameof(ControlQueueVisibilityTimeout)]);
+        }
+
+        if (ExtendedSessionIdleTimeout <= TimeSpan.Zero || ExtendedSessionIdleTimeout > TimeSpan.FromMinutes(10))
+        {
+            yield return new ValidationResult("ExtendedSessionIdleTimeout must be between 0 and 10 minutes.", [nameof(ExtendedSessionIdleTimeout)]);
         }
 
         if (DrainTimeout < TimeSpan.Zero)

@@ -36,7 +36,12 @@ internal sealed partial class DurableSidecarHostedService(
             ? options.WorkItemVisibilityTimeout / 4
             : null;
         service = new TrackingOrchestrationService(
-            inner, options.MaxConcurrentActivities, options.MaxConcurrentOrchestrations, renewInterval, logger);
+            inner,
+            options.MaxConcurrentActivities,
+            options.MaxConcurrentOrchestrations,
+            renewInterval,
+            logger,
+            options.Backend == DurableBackendKind.AzureStorage ? options.ActivityFetchers : 1);
 
         // The queues, tables and containers must exist before anything (the client included) touches them.
         await inner.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -172,6 +177,8 @@ internal sealed partial class DurableSidecarHostedService(
             ControlQueueBatchSize = options.ControlQueueBatchSize,
             WorkItemQueueVisibilityTimeout = options.WorkItemVisibilityTimeout,
             ControlQueueVisibilityTimeout = options.ControlQueueVisibilityTimeout,
+            ExtendedSessionsEnabled = options.ExtendedSessions,
+            ExtendedSessionIdleTimeout = options.ExtendedSessionIdleTimeout,
             WorkerId = string.IsNullOrWhiteSpace(options.WorkerId) ? Environment.MachineName : options.WorkerId,
 
             // The app lease guards blue/green Functions deployments; a lone host would only wait on it after a crash.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using DurableTask.Core;
 using Microsoft.Extensions.Logging;
 
@@ -31,13 +32,32 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
     readonly CancellationTokenSource orchestrationDrain = new();
     readonly CancellationTokenSource stopping = new();
     readonly List<Task> detachedFetches = [];
+    readonly List<Task<TaskActivityWorkItem>> activityFetches = [];
+    readonly SemaphoreSlim activityFetchLock = new(1, 1);
+    readonly int activityFetchers;
+    readonly Channel<TaskOrchestrationWorkItem> sessionsReady = Channel.CreateUnbounded<TaskOrchestrationWorkItem>();
+    readonly ConcurrentDictionary<TaskOrchestrationWorkItem, Task> idleSessions = new(ReferenceEqualityComparer.Instance);
+    readonly ConcurrentDictionary<TaskOrchestrationWorkItem, byte> abandoned = new(ReferenceEqualityComparer.Instance);
+    readonly SemaphoreSlim orchestrationFetchLock = new(1, 1);
+    Task<TaskOrchestrationWorkItem>? orchestrationFetch;
     long lastProgress = Environment.TickCount64;
     Task renewLoop = Task.CompletedTask;
 
+    /// <param name="inner">The real orchestration service.</param>
+    /// <param name="maxActivities">Most activities handed out and not yet completed.</param>
+    /// <param name="maxOrchestrations">Most orchestration episodes at once.</param>
+    /// <param name="renewInterval">How often running activities' locks are renewed; null never.</param>
+    /// <param name="logger">Where failures of best-effort actions go.</param>
+    /// <param name="activityFetchers">
+    /// How many activity fetches run against the inner service at once. The sidecar fetches one work item at a time,
+    /// and Azure Storage answers each fetch with one queue round trip, so a single fetch caps how fast activities start.
+    /// </param>
     public TrackingOrchestrationService(
-        IOrchestrationService inner, int maxActivities, int maxOrchestrations, TimeSpan? renewInterval, ILogger logger)
+        IOrchestrationService inner, int maxActivities, int maxOrchestrations, TimeSpan? renewInterval, ILogger logger, int activityFetchers = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(activityFetchers, 1);
         this.inner = inner;
+        this.activityFetchers = activityFetchers;
         this.maxActivities = maxActivities;
         this.maxOrchestrations = maxOrchestrations;
         this.renewInterval = renewInterval;
@@ -106,6 +126,41 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
     {
         await stopping.CancelAsync().ConfigureAwait(false);
         await renewLoop.ConfigureAwait(false);
+        await activityFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            DetachActivityFetches();
+        }
+        finally
+        {
+            activityFetchLock.Release();
+        }
+
+        await orchestrationFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (orchestrationFetch is { } outstanding)
+            {
+                orchestrationFetch = null;
+                lock (detachedFetches)
+                {
+                    detachedFetches.Add(GiveBackWhenFetchedAsync(outstanding, GiveBackAsync));
+                }
+            }
+        }
+        finally
+        {
+            orchestrationFetchLock.Release();
+        }
+
+        // Idle extended sessions end when orchestrations stop (StopAll); sessions whose messages arrived but that no
+        // episode took give those messages back.
+        await Task.WhenAll(idleSessions.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+        while (sessionsReady.Reader.TryRead(out TaskOrchestrationWorkItem? ready))
+        {
+            await GiveBackAsync(ready).ConfigureAwait(false);
+        }
+
         Task[] fetches;
         lock (detachedFetches)
         {
@@ -143,6 +198,8 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         await stopping.CancelAsync().ConfigureAwait(false);
         await renewLoop.ConfigureAwait(false);
         activityDrain.Dispose();
+        activityFetchLock.Dispose();
+        orchestrationFetchLock.Dispose();
         orchestrationDrain.Dispose();
         stopping.Dispose();
         (inner as IDisposable)?.Dispose();
@@ -175,8 +232,7 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
 
     public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        TaskOrchestrationWorkItem? workItem = await LockNextAsync(
-            ct => inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, ct), GiveBackAsync, orchestrationDrain.Token, cancellationToken).ConfigureAwait(false);
+        TaskOrchestrationWorkItem? workItem = await LockNextOrchestrationAsync(receiveTimeout, cancellationToken).ConfigureAwait(false);
         if (workItem is null)
         {
             return null!;
@@ -276,23 +332,168 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
     }
 
-    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) =>
-        orchestrations.ContainsKey(workItem) ? inner.AbandonTaskOrchestrationWorkItemAsync(workItem) : Task.CompletedTask;
+    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    {
+        if (!orchestrations.ContainsKey(workItem))
+        {
+            return Task.CompletedTask;
+        }
+
+        // An abandoned episode ends its session: the release that follows must really release.
+        abandoned.TryAdd(workItem, 0);
+        return inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+    }
 
     public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
     {
         // The dispatcher always releases, completed or abandoned; a missing entry means shutdown already did it.
-        if (orchestrations.TryRemove(workItem, out _))
+        if (!orchestrations.TryRemove(workItem, out _))
         {
-            await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem).ConfigureAwait(false);
-            MarkProgress();
+            return;
         }
+
+        bool wasAbandoned = abandoned.TryRemove(workItem, out _);
+        if (workItem.Session is not null && !wasAbandoned && !orchestrationDrain.IsCancellationRequested && !stopping.IsCancellationRequested
+            && workItem.OrchestrationRuntimeState?.OrchestrationStatus is OrchestrationStatus.Running or OrchestrationStatus.Pending)
+        {
+            // Extended session (the sidecar's dispatcher does not do them itself): keep the instance's state in memory
+            // and wait for its next messages instead of releasing it, so the next episode does not reload the history.
+            TaskCompletionSource ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            idleSessions[workItem] = ended.Task;
+            _ = WaitForSessionMessagesAsync(workItem, ended);
+            MarkProgress();
+            return;
+        }
+
+        await EndSessionAsync(workItem).ConfigureAwait(false);
+        MarkProgress();
+    }
+
+    /// <summary>
+    /// Waits for the next messages of an idle extended session and hands the work item to the next fetch, or ends the
+    /// session when it stays idle (the service's idle timeout) or orchestrations stop.
+    /// </summary>
+    async Task WaitForSessionMessagesAsync(TaskOrchestrationWorkItem workItem, TaskCompletionSource ended)
+    {
+        try
+        {
+            await WaitForSessionMessagesAsync(workItem).ConfigureAwait(false);
+        }
+        finally
+        {
+            ended.TrySetResult();
+        }
+    }
+
+    async Task WaitForSessionMessagesAsync(TaskOrchestrationWorkItem workItem)
+    {
+        try
+        {
+            IList<TaskMessage>? messages = await workItem.Session.FetchNewOrchestrationMessagesAsync(workItem)
+                .WaitAsync(orchestrationDrain.Token).ConfigureAwait(false);
+            if (messages is { Count: > 0 } && idleSessions.TryRemove(workItem, out _))
+            {
+                // What the last episode added is now past history, as the Durable Task dispatcher does between episodes.
+                OrchestrationRuntimeState state = workItem.OrchestrationRuntimeState;
+                foreach (DurableTask.Core.History.HistoryEvent e in state.NewEvents)
+                {
+                    state.PastEvents.Add(e);
+                }
+
+                state.NewEvents.Clear();
+                workItem.NewMessages = messages;
+                sessionsReady.Writer.TryWrite(workItem);
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (orchestrationDrain.IsCancellationRequested)
+        {
+            // Orchestrations are stopping: end the session below; its unprocessed messages go back to the service.
+        }
+#pragma warning disable CA1031 // A background wait must not fault unobserved; ending the session is the recovery.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.WorkItemActionFailed(logger, ex, "wait for session messages", workItem.InstanceId);
+        }
+
+        if (idleSessions.TryRemove(workItem, out _))
+        {
+            await EndSessionAsync(workItem).ConfigureAwait(false);
+        }
+    }
+
+    async Task EndSessionAsync(TaskOrchestrationWorkItem workItem)
+    {
+        if (workItem.Session is { } session)
+        {
+            await TryAsync(session.EndSessionAsync, "end session", workItem.InstanceId).ConfigureAwait(false);
+        }
+
+        await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The next orchestration work item: an extended session whose next messages arrived, or a new one from the
+    /// service. The service fetch is never cancelled; one that loses the race stays outstanding for the next call.
+    /// </summary>
+    async Task<TaskOrchestrationWorkItem?> LockNextOrchestrationAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        await orchestrationFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, orchestrationDrain.Token, stopping.Token);
+            while (!waiting.IsCancellationRequested)
+            {
+                if (sessionsReady.Reader.TryRead(out TaskOrchestrationWorkItem? ready))
+                {
+                    return ready;
+                }
+
+                orchestrationFetch ??= inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, stopping.Token);
+                using CancellationTokenSource race = CancellationTokenSource.CreateLinkedTokenSource(waiting.Token);
+                Task<bool> sessionWait = sessionsReady.Reader.WaitToReadAsync(race.Token).AsTask();
+                Task done = await Task.WhenAny(orchestrationFetch, sessionWait).ConfigureAwait(false);
+                await race.CancelAsync().ConfigureAwait(false);
+                if (done == orchestrationFetch)
+                {
+                    Task<TaskOrchestrationWorkItem> fetched = orchestrationFetch;
+                    orchestrationFetch = null;
+                    if (await fetched.ConfigureAwait(false) is { } workItem)
+                    {
+                        return workItem;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || orchestrationDrain.IsCancellationRequested || stopping.IsCancellationRequested)
+        {
+            // Draining or stopping: fall through.
+        }
+        finally
+        {
+            if ((orchestrationDrain.IsCancellationRequested || stopping.IsCancellationRequested) && orchestrationFetch is { } outstanding)
+            {
+                orchestrationFetch = null;
+                lock (detachedFetches)
+                {
+                    detachedFetches.Add(GiveBackWhenFetchedAsync(outstanding, GiveBackAsync));
+                }
+            }
+
+            orchestrationFetchLock.Release();
+        }
+
+        await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        TaskActivityWorkItem? workItem = await LockNextAsync(
-            ct => inner.LockNextTaskActivityWorkItem(receiveTimeout, ct), GiveBackAsync, activityDrain.Token, cancellationToken).ConfigureAwait(false);
+        TaskActivityWorkItem? workItem = activityFetchers == 1
+            ? await LockNextAsync(
+                ct => inner.LockNextTaskActivityWorkItem(receiveTimeout, ct), GiveBackAsync, activityDrain.Token, cancellationToken).ConfigureAwait(false)
+            : await LockNextActivityParallelAsync(receiveTimeout, cancellationToken).ConfigureAwait(false);
         if (workItem is null)
         {
             return null!;
@@ -336,6 +537,74 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         {
             await inner.AbandonTaskActivityWorkItemAsync(workItem).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Keeps up to <see cref="activityFetchers"/> fetches outstanding (never more than the free activity slots) and
+    /// returns whichever finishes first; the others stay outstanding for the next call. As with
+    /// <see cref="LockNextAsync{T}"/>, a fetch in flight is never cancelled: on drain or stop the outstanding ones are
+    /// detached and what they return is given back.
+    /// </summary>
+    async Task<TaskActivityWorkItem?> LockNextActivityParallelAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        await activityFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, activityDrain.Token, stopping.Token);
+            while (!waiting.IsCancellationRequested)
+            {
+                int free = maxActivities - activities.Count - activityFetches.Count;
+                for (var i = activityFetches.Count; i < activityFetchers && free > 0; i++, free--)
+                {
+                    activityFetches.Add(inner.LockNextTaskActivityWorkItem(receiveTimeout, stopping.Token));
+                }
+
+                if (activityFetches.Count == 0)
+                {
+                    // Every slot is taken: the dispatcher asked anyway; wait for a completion to free one.
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), waiting.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                Task<TaskActivityWorkItem> done = await Task.WhenAny(activityFetches).WaitAsync(waiting.Token).ConfigureAwait(false);
+                activityFetches.Remove(done);
+                TaskActivityWorkItem? workItem = await done.ConfigureAwait(false);
+                if (workItem is not null)
+                {
+                    return workItem;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || activityDrain.IsCancellationRequested || stopping.IsCancellationRequested)
+        {
+            // Draining or stopping: fall through.
+        }
+        finally
+        {
+            if (activityDrain.IsCancellationRequested || stopping.IsCancellationRequested)
+            {
+                DetachActivityFetches();
+            }
+
+            activityFetchLock.Release();
+        }
+
+        // Park the dispatcher loop until the sidecar stops it; returning null would make it spin.
+        await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    void DetachActivityFetches()
+    {
+        lock (detachedFetches)
+        {
+            foreach (Task<TaskActivityWorkItem> fetch in activityFetches)
+            {
+                detachedFetches.Add(GiveBackWhenFetchedAsync(fetch, GiveBackAsync));
+            }
+        }
+
+        activityFetches.Clear();
     }
 
     async Task<T?> LockNextAsync<T>(
