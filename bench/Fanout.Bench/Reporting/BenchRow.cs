@@ -71,6 +71,12 @@ internal sealed class BenchRow
     /// <summary>200s for a prompt that had already had a 200 (duplicate executions).</summary>
     public long DuplicatePrompts { get; set; }
 
+    /// <summary>5xx answers the simulator injected (fault scenario).</summary>
+    public long Injected5xx { get; set; }
+
+    /// <summary>Calls the simulator left hanging until the client's timeout (fault scenario).</summary>
+    public long InjectedHangs { get; set; }
+
     /// <summary>Output lines that carry the simulator's answer to their own prompt.</summary>
     public int Succeeded { get; set; }
 

@@ -19,27 +19,24 @@ internal static class BaselineRunner
     public static async Task<BenchRow> RunAsync(
         Scenario scenario, SimulatorServer simulator, int warmUp, int? azuritePid, RunProbes probes, CancellationToken cancellationToken)
     {
-        var client = new AzureOpenAIClient(simulator.BaseUri, new ApiKeyCredential("sim"));
+        var clientOptions = new AzureOpenAIClientOptions();
+        if (scenario.CallTimeoutSeconds > 0)
+        {
+            clientOptions.NetworkTimeout = TimeSpan.FromSeconds(scenario.CallTimeoutSeconds);
+        }
+
+        var client = new AzureOpenAIClient(simulator.BaseUri, new ApiKeyCredential("sim"), clientOptions);
         var chat = client.GetChatClient(Prompts.Deployment);
         var row = NewRow(scenario);
         row.LoadAverageAtStart = SystemCpu.LoadAverage();
 
         // Warm-up (not measured): connections, JIT; with no latency and no quota, then the simulator forgets it.
-        var latency = simulator.Options.LatencyMs;
-        var tpm = simulator.Options.TokensPerMinute;
-        simulator.Options.LatencyMs = 0;
-        simulator.Options.TokensPerMinute = 0;
-        try
+        using (SimulatorQuiet.Begin(simulator))
         {
             if (warmUp > 0)
             {
                 await RunAllAsync(chat, Enumerable.Range(0, warmUp).Select(Prompts.WarmUpText).ToArray(), Math.Min(warmUp, scenario.MaxConcurrency), cancellationToken).ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            simulator.Options.LatencyMs = latency;
-            simulator.Options.TokensPerMinute = tpm;
         }
 
         var prompts = Enumerable.Range(0, scenario.Count).Select(Prompts.Text).ToArray();
@@ -150,6 +147,8 @@ internal static class RowStats
         row.RateLimited = stats.RateLimited;
         row.DuplicatePrompts = stats.DuplicatePrompts;
         row.TokensAdmitted = stats.TokensAdmitted;
+        row.Injected5xx = stats.Failed;
+        row.InjectedHangs = stats.Hung;
         row.PeakRssMb = usage.PeakWorkingSetBytes / 1024.0 / 1024;
         row.AzuritePeakRssMb = usage.AzuritePeakWorkingSetBytes / 1024.0 / 1024;
         row.CpuSeconds = usage.CpuTime.TotalSeconds;
@@ -159,5 +158,45 @@ internal static class RowStats
         row.GcPauseSeconds = usage.GcPause.TotalSeconds;
         row.GcCount = usage.Gen0;
         row.Gen2Count = usage.Gen2;
+    }
+}
+
+/// <summary>Switches the simulator's latency, quota and faults off for a warm-up, and back on when disposed.</summary>
+internal sealed class SimulatorQuiet : IDisposable
+{
+    private readonly SimulatorServer _simulator;
+    private readonly int _latency;
+    private readonly long _tpm;
+    private readonly double _failures;
+    private readonly double _hangs;
+    private bool _disposed;
+
+    private SimulatorQuiet(SimulatorServer simulator)
+    {
+        _simulator = simulator;
+        _latency = simulator.Options.LatencyMs;
+        _tpm = simulator.Options.TokensPerMinute;
+        _failures = simulator.Options.FailureRate;
+        _hangs = simulator.Options.HangRate;
+        simulator.Options.LatencyMs = 0;
+        simulator.Options.TokensPerMinute = 0;
+        simulator.Options.FailureRate = 0;
+        simulator.Options.HangRate = 0;
+    }
+
+    public static SimulatorQuiet Begin(SimulatorServer simulator) => new(simulator);
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _simulator.Options.LatencyMs = _latency;
+        _simulator.Options.TokensPerMinute = _tpm;
+        _simulator.Options.FailureRate = _failures;
+        _simulator.Options.HangRate = _hangs;
     }
 }

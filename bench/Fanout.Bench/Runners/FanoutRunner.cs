@@ -75,6 +75,14 @@ internal static class FanoutRunner
             // The task hub is thrown away after the run: no need to drain it on stop.
             ["Fanout:Durable:DrainTimeout"] = "00:00:00",
         });
+        if (scenario.CallTimeoutSeconds > 0)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Fanout:OpenAI:TimeoutSeconds"] = scenario.CallTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
 
         // Last, so that they win: --Fanout:...=value from the bench's command line.
         builder.Configuration.AddCommandLine([.. hostOverrides]);
@@ -93,10 +101,7 @@ internal static class FanoutRunner
             using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
 
             // Warm-up (not measured): JIT, connections, partition leases, containers; without latency or quota.
-            var latency = simulator.Options.LatencyMs;
-            var tpm = simulator.Options.TokensPerMinute;
-            simulator.Options.LatencyMs = 0;
-            simulator.Options.TokensPerMinute = 0;
+            using var quiet = SimulatorQuiet.Begin(simulator);
             try
             {
                 if (warmUp > 0)
@@ -112,8 +117,7 @@ internal static class FanoutRunner
             }
             finally
             {
-                simulator.Options.LatencyMs = latency;
-                simulator.Options.TokensPerMinute = tpm;
+                quiet.Dispose();
             }
 
             row.StartupSeconds = startup.Elapsed.TotalSeconds;

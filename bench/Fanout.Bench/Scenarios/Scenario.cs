@@ -11,6 +11,9 @@ namespace Fanout.Bench.Scenarios;
 /// <param name="Quick">Part of the <c>--quick</c> set.</param>
 /// <param name="QuotaRequestsPerSecond">When set, the simulator's tokens-per-minute quota is sized so that only this many prompts per second fit.</param>
 /// <param name="QuotaWindowSeconds">The simulator's sliding quota window (Azure: 60 s); shorter windows reach steady state sooner.</param>
+/// <param name="FailureRate">Fraction of calls the simulator answers 500 (fault scenario).</param>
+/// <param name="HangRate">Fraction of calls the simulator never answers, until the client's timeout cuts them (fault scenario).</param>
+/// <param name="CallTimeoutSeconds">Per-call timeout of every runner's client (<c>Fanout:OpenAI:TimeoutSeconds</c>, the baseline's NetworkTimeout); 0 = defaults.</param>
 internal sealed record Scenario(
     string Name,
     int Count,
@@ -18,8 +21,14 @@ internal sealed record Scenario(
     int LatencyMs,
     bool Quick = false,
     double? QuotaRequestsPerSecond = null,
-    int QuotaWindowSeconds = 60)
+    int QuotaWindowSeconds = 60,
+    double FailureRate = 0,
+    double HangRate = 0,
+    int CallTimeoutSeconds = 0)
 {
+    /// <summary>Whether the simulator injects faults in this scenario.</summary>
+    public bool HasFaults => FailureRate > 0 || HangRate > 0;
+
     /// <summary>The ideal wall time: ceil(N/C) rounds of L.</summary>
     public TimeSpan Ideal => TimeSpan.FromMilliseconds(Math.Ceiling((double)Count / MaxConcurrency) * LatencyMs);
 
@@ -34,6 +43,10 @@ internal sealed record Scenario(
         LatencyMs = LatencyMs,
         TokensPerMinute = TokensPerMinute,
         QuotaWindowSeconds = QuotaWindowSeconds,
+        FailureRate = FailureRate,
+        FailureStatusCode = 500,
+        HangRate = HangRate,
+        Seed = HasFaults ? 5 : null,
     };
 
     /// <summary>A generous limit for one run, so that a stuck run ends as a row marked "timeout" instead of hanging the bench.</summary>
@@ -42,7 +55,8 @@ internal sealed record Scenario(
         get
         {
             var quotaBound = QuotaRequestsPerSecond is { } rps ? Count / rps : 0;
-            return TimeSpan.FromSeconds(Math.Max(180, (10 * Ideal.TotalSeconds) + (4 * quotaBound) + (Count * 0.1)));
+            var faultBound = HangRate * Count * Math.Max(CallTimeoutSeconds, 1) * 2;
+            return TimeSpan.FromSeconds(Math.Max(180, (10 * Ideal.TotalSeconds) + (4 * quotaBound) + faultBound + (Count * 0.1)));
         }
     }
 }

@@ -20,6 +20,10 @@ internal static partial class ScenarioCatalog
         // The cap (100 × 200 ms = 500 calls/s) is far above what the quota admits (20 prompts/s): the runner must use the quota, not the cap.
         new("quota", 1000, 100, 200, QuotaRequestsPerSecond: 20, QuotaWindowSeconds: 10),
 
+        // Issue 6's fault mix: 10 % of calls answered 500, 5 % hang until the 2 s client timeout cuts them. Every line
+        // must still complete (retried inside the activity, then by durable timers), in order, with its own answer.
+        new("faults", 1000, 50, 100, FailureRate: 0.10, HangRate: 0.05, CallTimeoutSeconds: 2),
+
         new("quick-seed", 10, 10, 1000, Quick: true),
         new("quick-n300-c30-l200", 300, 30, 200, Quick: true),
         new("quick-n300-c50-l0", 300, 50, 0, Quick: true),

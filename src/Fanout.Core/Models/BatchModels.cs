@@ -23,7 +23,7 @@ public sealed record BatchInput(
     PreparedBatch? Prepared = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
     int ChunkSize = 500,
-    int MinChunkWindow = 8,
+    int MinChunkWindow = 25,
     int MaxDurableRetries = 20);
 
 /// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
@@ -33,6 +33,17 @@ public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize
 public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false);
 
 /// <summary>What one prompt activity reports back: small, counts only.</summary>
+/// <param name="Index">The line.</param>
+/// <param name="Succeeded">The model answered 2xx.</param>
+/// <param name="ErrorCode">The error line's code, when one was written.</param>
+/// <param name="PromptTokens">Prompt tokens of the answer.</param>
+/// <param name="CompletionTokens">Completion tokens of the answer.</param>
+/// <param name="RetryAfterMs">When positive, nothing was written and the line should run again after this wait.</param>
+/// <param name="Throttled">The outcome was a 429 (from the service, or from the deployment's closed throttle gate).</param>
+/// <param name="Deferred">
+/// The call was not sent because this process's throttle gate for the deployment was closed by an earlier 429: the wait
+/// is honoured like a 429's, but it is not a new congestion signal (the 429 that closed the gate was one already).
+/// </param>
 public sealed record PromptOutcome(
     int Index,
     bool Succeeded,
@@ -40,7 +51,8 @@ public sealed record PromptOutcome(
     int PromptTokens = 0,
     int CompletionTokens = 0,
     int RetryAfterMs = 0,
-    bool Throttled = false)
+    bool Throttled = false,
+    bool Deferred = false)
 {
     /// <summary>True when the activity wrote nothing and asks to be run again after <see cref="RetryAfterMs"/>.</summary>
     public bool WantsRetry => RetryAfterMs > 0;

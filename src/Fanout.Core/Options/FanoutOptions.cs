@@ -97,7 +97,12 @@ public sealed class BatchOptions
     [Range(1, 100_000, ErrorMessage = "Fanout:Batch:ChunkSize must be between 1 and 100000.")]
     public int ChunkSize { get; set; } = 500;
 
-    /// <summary>Smallest window a chunk gets when the cap is split across chunks running side by side.</summary>
+    /// <summary>
+    /// Smallest window a chunk gets when the cap is split across chunks running side by side. Each chunk is one
+    /// orchestration whose episodes run one at a time, so several chunks share the completion traffic; but many
+    /// narrow windows cost more episodes per prompt (measured at N = 10,000, C = 200: 8 → 375 prompts/s in memory,
+    /// 25.7 durable; 25 → 735 and 65).
+    /// </summary>
     [Range(1, 1000, ErrorMessage = "Fanout:Batch:MinChunkWindow must be between 1 and 1000.")]
-    public int MinChunkWindow { get; set; } = 8;
+    public int MinChunkWindow { get; set; } = 25;
 }
