@@ -37,7 +37,7 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             // Hand the wait to the orchestrator: a durable timer, not a held activity slot.
             var wait = result.RetryAfter ?? Backoff(item.Attempt);
             LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
-            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled);
+            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred);
         }
 
         var (code, message) = ReadError(result);

@@ -10,7 +10,19 @@ using OpenAI.Chat;
 namespace Fanout.Core.Llm;
 
 /// <summary>The answer of one chat-completion call after the SDK's own retries.</summary>
-public sealed record ChatCallResult(int Status, ReadOnlyMemory<byte> Body, string? RequestId, TimeSpan? RetryAfter)
+/// <param name="Status">HTTP status; 0 when the call timed out or failed to connect.</param>
+/// <param name="Body">The response body (or a synthetic error body).</param>
+/// <param name="RequestId">The service's request id, when it answered.</param>
+/// <param name="RetryAfter">
+/// When to try again: the service-requested wait, or the time the throttle gate stays closed; a wait longer than
+/// <see cref="OpenAIOptions.MaxInActivityWaitSeconds"/> comes back shortened by half of that (see
+/// <see cref="AzureOpenAIChatInvoker.HandBack"/>).
+/// </param>
+/// <param name="Deferred">
+/// Not sent: the deployment's <see cref="DeploymentThrottleGate"/> stays closed for longer than a call may wait, so
+/// the result is a 429 with that wait (handed back as for a 429 from the service) as <see cref="RetryAfter"/>.
+/// </param>
+public sealed record ChatCallResult(int Status, ReadOnlyMemory<byte> Body, string? RequestId, TimeSpan? RetryAfter, bool Deferred = false)
 {
     /// <summary>2xx.</summary>
     public bool IsSuccess => Status is >= 200 and < 300;
@@ -30,18 +42,30 @@ public interface IChatCompletionInvoker
 /// Calls Azure OpenAI through <see cref="AzureOpenAIClient"/> → <see cref="ChatClient"/> using the protocol method, so
 /// the line's body goes to the service unchanged and the service's JSON comes back unchanged. Transient failures are
 /// retried by the SDK pipeline (<see cref="ThrottleAwareRetryPolicy"/>, which honours Retry-After / retry-after-ms);
-/// a wait longer than <see cref="OpenAIOptions.MaxInActivityWaitSeconds"/> is returned to the caller instead.
+/// a wait longer than <see cref="OpenAIOptions.MaxInActivityWaitSeconds"/> is returned to the caller instead. The
+/// client's <see cref="DeploymentThrottleGate"/> makes every call to a deployment wait out a 429 that one call got; a
+/// call it would hold too long is not sent and comes back as a 429 with <see cref="ChatCallResult.Deferred"/> set. Either
+/// way a long wait is handed back a little short (<see cref="HandBack"/>): the gate holds the retry the rest of the way.
 /// </summary>
 public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
 {
     private readonly AzureOpenAIClient _client;
+    private readonly TimeSpan _maxWait;
     private readonly ConcurrentDictionary<string, ChatClient> _chats = new(StringComparer.Ordinal);
 
     /// <summary>Creates the invoker from options (endpoint + key, or a token credential).</summary>
     public AzureOpenAIChatInvoker(IOptions<OpenAIOptions> options, AzureOpenAIClientFactory factory)
     {
         _client = factory.Create(options.Value);
+        _maxWait = TimeSpan.FromSeconds(options.Value.MaxInActivityWaitSeconds);
     }
+
+    /// <summary>
+    /// The wait handed back for a throttle that lasts <paramref name="wait"/>: longer than the in-call limit, it is cut by
+    /// half of that limit, so the retry (after a durable timer, which may fire late) is already waiting at the closed gate,
+    /// which holds it to the exact moment and spaces it from the others, instead of arriving after the quota reopened.
+    /// </summary>
+    internal static TimeSpan HandBack(TimeSpan wait, TimeSpan maxWait) => wait > maxWait ? wait - (maxWait / 2) : wait;
 
     /// <inheritdoc />
     public async Task<ChatCallResult> CompleteAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
@@ -53,6 +77,16 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
         {
             result = await chat.CompleteChatAsync(BinaryContent.Create(BinaryData.FromBytes(body)), request).ConfigureAwait(false);
         }
+        catch (Exception e) when (GateClosed(e) is { } closed)
+        {
+            // The deployment's gate stays closed longer than a call may wait: the same answer as the 429 it would get.
+            return new ChatCallResult(
+                429,
+                JsonSerializer.SerializeToUtf8Bytes(new { error = new { code = "429", message = closed.Message } }),
+                null,
+                HandBack(closed.RetryAfter, _maxWait),
+                Deferred: true);
+        }
         catch (Exception e) when (e is TaskCanceledException or TimeoutException or HttpRequestException or IOException or ClientResultException
             && !cancellationToken.IsCancellationRequested)
         {
@@ -62,22 +96,38 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
         var response = result.GetRawResponse();
         var requestId = response.Headers.TryGetValue("x-request-id", out var id) ? id
             : response.Headers.TryGetValue("apim-request-id", out var apim) ? apim : null;
-        return new ChatCallResult(response.Status, response.Content.ToMemory(), requestId, ThrottleAwareRetryPolicy.ReadRetryAfter(response));
+        var retryAfter = ThrottleAwareRetryPolicy.ReadRetryAfter(response);
+        if (response.Status == 429 && retryAfter is { } wait)
+        {
+            // The gate closed on this 429 until then.
+            retryAfter = HandBack(wait, _maxWait);
+        }
+
+        return new ChatCallResult(response.Status, response.Content.ToMemory(), requestId, retryAfter);
     }
+
+    /// <summary>The gate's refusal, also when the retry policy wrapped it with the exceptions of earlier tries.</summary>
+    private static ThrottleGateClosedException? GateClosed(Exception e) => e switch
+    {
+        ThrottleGateClosedException closed => closed,
+        AggregateException { InnerExceptions: [.., ThrottleGateClosedException closed] } => closed,
+        _ => null,
+    };
 }
 
-/// <summary>Builds the <see cref="AzureOpenAIClient"/> with Fanout's pipeline settings.</summary>
-public class AzureOpenAIClientFactory
+/// <summary>
+/// Builds the <see cref="AzureOpenAIClient"/> with Fanout's pipeline settings: <see cref="ThrottleAwareRetryPolicy"/>
+/// and, per try, a <see cref="DeploymentThrottleGate"/> of its own (shared by every request of that client).
+/// </summary>
+/// <param name="timeProvider">Clock of the throttle gate; <see cref="TimeProvider.System"/> when null.</param>
+public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
 {
     /// <summary>Creates a client for <paramref name="options"/>.</summary>
     public virtual AzureOpenAIClient Create(OpenAIOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Endpoint);
-        var clientOptions = new AzureOpenAIClientOptions
-        {
-            RetryPolicy = new ThrottleAwareRetryPolicy(options.MaxRetries, TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds)),
-            NetworkTimeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
-        };
+        var clientOptions = CreateClientOptions(options, timeProvider);
         if (!string.IsNullOrEmpty(options.ApiKey))
         {
             return new AzureOpenAIClient(options.Endpoint, new ApiKeyCredential(options.ApiKey), clientOptions);
@@ -88,6 +138,21 @@ public class AzureOpenAIClientFactory
             ManagedIdentityClientId = options.ManagedIdentityClientId,
         });
         return new AzureOpenAIClient(options.Endpoint, credential, clientOptions);
+    }
+
+    /// <summary>The client options Fanout uses: retry policy, throttle gate and timeout.</summary>
+    public static AzureOpenAIClientOptions CreateClientOptions(OpenAIOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var maxWait = TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds);
+        var clientOptions = new AzureOpenAIClientOptions
+        {
+            RetryPolicy = new ThrottleAwareRetryPolicy(options.MaxRetries, maxWait),
+            NetworkTimeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
+        };
+        clientOptions.AddPolicy(
+            new DeploymentThrottleGate(maxWait, timeProvider, TimeSpan.FromMilliseconds(options.ThrottleGateSpacingMs)), PipelinePosition.PerTry);
+        return clientOptions;
     }
 }
 
@@ -120,11 +185,11 @@ public sealed class ThrottleAwareRetryPolicy(int maxRetries, TimeSpan maxWait) :
 
     /// <inheritdoc />
     protected override bool ShouldRetry(PipelineMessage message, Exception? exception)
-        => base.ShouldRetry(message, exception) && !TooLong(message);
+        => exception is not ThrottleGateClosedException && base.ShouldRetry(message, exception) && !TooLong(message);
 
     /// <inheritdoc />
     protected override async ValueTask<bool> ShouldRetryAsync(PipelineMessage message, Exception? exception)
-        => await base.ShouldRetryAsync(message, exception).ConfigureAwait(false) && !TooLong(message);
+        => exception is not ThrottleGateClosedException && await base.ShouldRetryAsync(message, exception).ConfigureAwait(false) && !TooLong(message);
 
     private bool TooLong(PipelineMessage message)
         => message.Response is { } r && ReadRetryAfter(r) is { } wait && wait > maxWait;

@@ -34,6 +34,15 @@ public sealed class OpenAIOptions
     [Range(0, 600, ErrorMessage = "Fanout:OpenAI:MaxInActivityWaitSeconds must be between 0 and 600.")]
     public int MaxInActivityWaitSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Optional (<c>Fanout:OpenAI:ThrottleGateSpacingMs</c>, default 5): after a 429 the process holds every call to that
+    /// deployment until the Retry-After moment (<see cref="Llm.DeploymentThrottleGate"/>); the calls it then releases, and
+    /// those sent while <c>x-ratelimit-remaining-tokens</c> says the quota is about used up, leave this many milliseconds
+    /// apart instead of all at once. 0 releases them together.
+    /// </summary>
+    [Range(0, 1000, ErrorMessage = "Fanout:OpenAI:ThrottleGateSpacingMs must be between 0 and 1000.")]
+    public int ThrottleGateSpacingMs { get; set; } = 5;
+
     /// <summary>How many times a line may be re-scheduled by the orchestrator after a long throttling wait before it fails.</summary>
     [Range(0, 100, ErrorMessage = "Fanout:OpenAI:MaxDurableRetries must be between 0 and 100.")]
     public int MaxDurableRetries { get; set; } = 20;

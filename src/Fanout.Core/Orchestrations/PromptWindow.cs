@@ -111,7 +111,12 @@ public static class PromptWindow
             }
 
             counts = counts.Add(outcome);
-            if (outcome.Throttled)
+            if (outcome.Deferred)
+            {
+                // Held back by the activity's throttle gate, which a 429 already counted here had closed: one
+                // congestion event must not halve the window once per line that was waiting behind it.
+            }
+            else if (outcome.Throttled)
             {
                 window.OnThrottled();
             }

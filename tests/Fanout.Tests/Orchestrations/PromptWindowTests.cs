@@ -149,6 +149,32 @@ public sealed class PromptWindowTests
         Assert.All(windows, w => Assert.InRange(w, 1, 32));
     }
 
+    [Theory]
+    [InlineData(true, 16)]
+    [InlineData(false, 4)]
+    public async Task Lines_held_back_by_the_throttle_gate_pause_the_window_without_shrinking_it_again(bool deferred, int atMost)
+    {
+        // One line gets the service's 429; 39 more come back from the activity's closed throttle gate, not sent.
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Attempt == 0 && w.Index < 40
+                ? new PromptOutcome(w.Index, false, RetryAfterMs: 100, Throttled: true, Deferred: deferred && w.Index > 0)
+                : new PromptOutcome(w.Index, true),
+        };
+        var windows = new List<int>();
+
+        var (counts, _) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(200, 32), fake.Cancel.Task, (_, w) => windows.Add(w));
+
+        Assert.Equal(200, counts.Completed);
+        Assert.Equal(40, counts.Throttled);
+        Assert.InRange(windows.Min(), 1, atMost);
+        if (deferred)
+        {
+            // One congestion event, one halving.
+            Assert.Equal(16, windows.Min());
+        }
+    }
+
     [Fact]
     public void Counts_ignore_outcomes_that_ask_for_a_retry()
     {
