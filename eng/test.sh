@@ -35,5 +35,6 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The run failed without a failed test (build error, crashed test host): count it.
   failed=1
 fi
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "$skipped skipped, in $files result files"
+echo "$passed passed, $failed failed"
 exit "$status"
