@@ -139,14 +139,7 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         await orchestrationFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (orchestrationFetch is { } outstanding)
-            {
-                orchestrationFetch = null;
-                lock (detachedFetches)
-                {
-                    detachedFetches.Add(GiveBackWhenFetchedAsync(outstanding, GiveBackAsync));
-                }
-            }
+            DetachOrchestrationFetch();
         }
         finally
         {
@@ -472,13 +465,9 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
         finally
         {
-            if ((orchestrationDrain.IsCancellationRequested || stopping.IsCancellationRequested) && orchestrationFetch is { } outstanding)
+            if (orchestrationDrain.IsCancellationRequested || stopping.IsCancellationRequested)
             {
-                orchestrationFetch = null;
-                lock (detachedFetches)
-                {
-                    detachedFetches.Add(GiveBackWhenFetchedAsync(outstanding, GiveBackAsync));
-                }
+                DetachOrchestrationFetch();
             }
 
             orchestrationFetchLock.Release();
@@ -592,6 +581,18 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         // Park the dispatcher loop until the sidecar stops it; returning null would make it spin.
         await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         return null;
+    }
+
+    void DetachOrchestrationFetch()
+    {
+        if (orchestrationFetch is { } outstanding)
+        {
+            orchestrationFetch = null;
+            lock (detachedFetches)
+            {
+                detachedFetches.Add(GiveBackWhenFetchedAsync(outstanding, GiveBackAsync));
+            }
+        }
     }
 
     void DetachActivityFetches()
