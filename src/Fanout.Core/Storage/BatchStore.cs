@@ -21,9 +21,12 @@ public sealed class BatchStore
     private const int MaxCachedIndexes = 4096;
     private const long MaxCachedChunkBytes = 256L * 1024 * 1024;
     private const long MaxWholeChunkBytes = 16L * 1024 * 1024;
+    private const long MaxWrittenSegmentBytes = 256L * 1024 * 1024;
     private readonly ConcurrentDictionary<string, Task<long[]>> _indexes = new();
     private readonly ConcurrentDictionary<string, Task<ReadOnlyMemory<byte>?>> _chunks = new();
+    private readonly ConcurrentDictionary<string, byte[]> _writtenSegments = new(StringComparer.Ordinal);
     private long _cachedChunkBytes;
+    private long _writtenSegmentBytes;
     private readonly Lazy<Task> _containers;
 
     /// <summary>Creates the store over a blob service.</summary>
@@ -111,9 +114,28 @@ public sealed class BatchStore
         return lines;
     }
 
-    /// <summary>Uploads one segment of result lines (see <see cref="ResultSegmentWriter"/>) under <paramref name="prefix"/>.</summary>
-    public Task WriteResultSegmentAsync(string prefix, byte[] segment, CancellationToken cancellationToken)
-        => Work.GetBlobClient($"{prefix}{Guid.NewGuid():N}.seg").UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken);
+    /// <summary>
+    /// Uploads one segment of result lines (see <see cref="ResultSegmentWriter"/>) under <paramref name="prefix"/>, and
+    /// keeps a copy in memory (up to 256 MB) so that a finalize in this process reads it from there instead of
+    /// downloading it again: segment names are unique and never rewritten, so the copy is the blob.
+    /// </summary>
+    public async Task WriteResultSegmentAsync(string prefix, byte[] segment, CancellationToken cancellationToken)
+    {
+        var name = $"{prefix}{Guid.NewGuid():N}.seg";
+        await Work.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Add(ref _writtenSegmentBytes, segment.Length) > MaxWrittenSegmentBytes)
+        {
+            // Full (batches that never finalize here, e.g. terminated ones, would otherwise pin it): start again;
+            // a finalize then downloads what is no longer held.
+            _writtenSegments.Clear();
+            Interlocked.Exchange(ref _writtenSegmentBytes, segment.Length);
+        }
+
+        _writtenSegments[name] = segment;
+    }
+
+    /// <summary>Result segments of this batch still held in memory (for tests and diagnostics).</summary>
+    public int WrittenSegmentsInMemory(string batchId) => _writtenSegments.Keys.Count(k => k.StartsWith(batchId + "/", StringComparison.Ordinal));
 
     /// <summary>
     /// Gathers every chunk's result segments into input order (filling lines that never ran with
@@ -148,6 +170,7 @@ public sealed class BatchStore
         }
 
         await Output.GetBlobClient($"{batchId}/batch.json").UploadAsync(BinaryData.FromBytes(batchJson), overwrite: true, cancellationToken).ConfigureAwait(false);
+        ForgetWrittenSegments(batchId);
     }
 
     /// <summary>Opens <c>output.jsonl</c> or <c>errors.jsonl</c> of a batch for streaming, or null when absent.</summary>
@@ -166,6 +189,7 @@ public sealed class BatchStore
     /// <summary>Deletes the working blobs of a finished batch.</summary>
     public async Task DeleteWorkAsync(string batchId, CancellationToken cancellationToken)
     {
+        ForgetWrittenSegments(batchId);
         await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = batchId + "/" }, cancellationToken).ConfigureAwait(false))
         {
             await Work.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -191,8 +215,11 @@ public sealed class BatchStore
 
         // Sorted names make the choice between two copies of a re-run line the same on every finalize attempt.
         names.Sort(StringComparer.Ordinal);
-        var segments = await Task.WhenAll(names.Select(async n =>
-            (await Work.GetBlobClient(n).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory())).ConfigureAwait(false);
+        // The listing is the truth (segments written by other processes, or before a crash, are only there); a segment
+        // this process wrote is read from memory.
+        var segments = await Task.WhenAll(names.Select(async n => _writtenSegments.TryGetValue(n, out var written)
+            ? written
+            : (await Work.GetBlobClient(n).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory())).ConfigureAwait(false);
         foreach (var segment in segments)
         {
             foreach (var (index, line) in ResultSegmentWriter.Decode(segment))
@@ -221,6 +248,18 @@ public sealed class BatchStore
         }
 
         return output.GetBuffer().AsMemory(0, (int)output.Length);
+    }
+
+    private void ForgetWrittenSegments(string batchId)
+    {
+        var prefix = batchId + "/";
+        foreach (var name in _writtenSegments.Keys)
+        {
+            if (name.StartsWith(prefix, StringComparison.Ordinal) && _writtenSegments.TryRemove(name, out var segment))
+            {
+                Interlocked.Add(ref _writtenSegmentBytes, -segment.Length);
+            }
+        }
     }
 
     private async Task<ReadOnlyMemory<byte>?> GetChunkAsync(string batchId, int chunk, CancellationToken cancellationToken)

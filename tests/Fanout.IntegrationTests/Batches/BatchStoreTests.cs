@@ -1,0 +1,84 @@
+using System.Text;
+using Azure.Storage.Blobs;
+using Fanout.Core.Options;
+using Fanout.Core.Storage;
+using Fanout.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.Options;
+using Xunit;
+
+namespace Fanout.IntegrationTests.Batches;
+
+/// <summary>The blob store against Azurite: result segments this process wrote are finalized from memory, and the listing stays the truth.</summary>
+public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Finalize_from_segments_held_in_memory_writes_the_same_output_as_a_cold_store()
+    {
+        var options = Options.Create(new StorageOptions
+        {
+            InputContainer = AzuriteFixture.UniqueContainerName("in"),
+            OutputContainer = AzuriteFixture.UniqueContainerName("out"),
+            WorkContainer = AzuriteFixture.UniqueContainerName("work"),
+        });
+        var service = new BlobServiceClient(azurite.ConnectionString);
+        var warm = new BatchStore(service, options);
+        await warm.EnsureContainersAsync();
+        var writer = new ResultSegmentWriter(warm);
+        var prepared = await new BatchPreparer(warm, Options.Create(new BatchOptions())).PrepareAsync("b1", new MemoryStream(FanoutTestApp.Jsonl(30)), chunkSize: 10, CancellationToken.None);
+
+        // Lines written one by one and in groups, out of order; line 7 never runs.
+        var writes = Enumerable.Range(0, 30).Where(i => i != 7).Reverse()
+            .Select(i => writer.WriteAsync("b1", i, 10, Encoding.UTF8.GetBytes($"{{\"line\":{i}}}\n"), CancellationToken.None));
+        await Task.WhenAll(writes);
+        Assert.True(warm.WrittenSegmentsInMemory("b1") > 0);
+
+        await warm.FinalizeAsync("b1", prepared, "batch_cancelled", "never ran", "{}"u8.ToArray(), CancellationToken.None);
+        var fromMemory = await ReadOutputAsync(warm);
+        Assert.Equal(0, warm.WrittenSegmentsInMemory("b1"));
+
+        var cold = new BatchStore(service, options);
+        await cold.FinalizeAsync("b1", prepared, "batch_cancelled", "never ran", "{}"u8.ToArray(), CancellationToken.None);
+        var fromStorage = await ReadOutputAsync(cold);
+
+        Assert.Equal(fromStorage, fromMemory);
+        var lines = fromMemory.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(30, lines.Length);
+        Assert.Equal("{\"line\":0}", lines[0]);
+        Assert.Contains("batch_cancelled", lines[7], StringComparison.Ordinal);
+        Assert.Equal("{\"line\":29}", lines[29]);
+    }
+
+    [Fact]
+    public async Task A_segment_held_in_memory_but_gone_from_storage_is_not_used()
+    {
+        var options = Options.Create(new StorageOptions
+        {
+            InputContainer = AzuriteFixture.UniqueContainerName("in"),
+            OutputContainer = AzuriteFixture.UniqueContainerName("out"),
+            WorkContainer = AzuriteFixture.UniqueContainerName("work"),
+        });
+        var store = new BatchStore(new BlobServiceClient(azurite.ConnectionString), options);
+        await store.EnsureContainersAsync();
+        var prepared = await new BatchPreparer(store, Options.Create(new BatchOptions())).PrepareAsync("b2", new MemoryStream(FanoutTestApp.Jsonl(3)), chunkSize: 10, CancellationToken.None);
+        var writer = new ResultSegmentWriter(store);
+        await writer.WriteAsync("b2", 0, 10, "{\"line\":0}\n"u8.ToArray(), CancellationToken.None);
+
+        // Someone removed the results (here: by hand); the store must believe the listing, not its memory.
+        await foreach (var blob in store.Work.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "b2/results/" }))
+        {
+            await store.Work.DeleteBlobAsync(blob.Name);
+        }
+
+        await store.FinalizeAsync("b2", prepared, "internal_error", "lost", "{}"u8.ToArray(), CancellationToken.None);
+
+        var lines = (await ReadOutputAsync(store, "b2")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, l => Assert.Contains("internal_error", l, StringComparison.Ordinal));
+    }
+
+    private static async Task<string> ReadOutputAsync(BatchStore store, string batchId = "b1")
+    {
+        var content = await store.Output.GetBlobClient($"{batchId}/output.jsonl").DownloadContentAsync();
+        return content.Value.Content.ToString();
+    }
+}
