@@ -111,6 +111,11 @@ internal sealed class BenchReport
             notes.Add(string.Create(ci, $"quota use {q:P0} (tokens/min ÷ TPM {r.TokensPerMinuteOverTpm:P0})"));
         }
 
+        if (r.FirstError is not null && r.Injected5xx + r.InjectedHangs == 0)
+        {
+            notes.Add("first failed line: " + r.FirstError.Replace("|", "\\|", StringComparison.Ordinal));
+        }
+
         if (r.Injected5xx + r.InjectedHangs > 0)
         {
             notes.Add(string.Create(ci, $"faults injected: {r.Injected5xx} × 500, {r.InjectedHangs} hangs; completed {r.Succeeded}/{r.N} lines, {r.Failed} failed"));

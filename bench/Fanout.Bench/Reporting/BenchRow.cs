@@ -86,6 +86,9 @@ internal sealed class BenchRow
     /// <summary>N lines, in input order, each a success matching its prompt or an error line.</summary>
     public bool Verified { get; set; }
 
+    /// <summary>The first output line with an error (its index and error object), when a line failed.</summary>
+    public string? FirstError { get; set; }
+
     /// <summary>What went wrong, when something did.</summary>
     public string? Problem { get; set; }
 

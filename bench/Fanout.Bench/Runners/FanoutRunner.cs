@@ -256,6 +256,7 @@ internal static class FanoutRunner
             else if (root.GetProperty("error").ValueKind != JsonValueKind.Null)
             {
                 row.Failed++;
+                row.FirstError ??= $"line {index}: {root.GetProperty("error").GetRawText()}";
             }
             else
             {

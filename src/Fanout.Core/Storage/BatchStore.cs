@@ -225,9 +225,12 @@ public sealed class BatchStore
             foreach (var (index, line) in ResultSegmentWriter.Decode(segment))
             {
                 var local = index - start;
-                if (local >= 0 && local < count)
+                // A line that ran more than once (activities are at-least-once) keeps its first copy in name order,
+                // except that an answer beats an error: a retry that failed never hides a result that was stored.
+                if (local >= 0 && local < count
+                    && (lines[local] is not { } kept || (OutputLines.IsError(kept.Span.TrimEnd((byte)'\n')) && !OutputLines.IsError(line.Span.TrimEnd((byte)'\n')))))
                 {
-                    lines[local] ??= line;
+                    lines[local] = line;
                 }
             }
         }

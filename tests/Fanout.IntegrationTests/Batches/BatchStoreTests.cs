@@ -76,6 +76,34 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.All(lines, l => Assert.Contains("internal_error", l, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_line_that_ran_twice_keeps_its_answer_over_a_failed_copy()
+    {
+        var options = Options.Create(new StorageOptions
+        {
+            InputContainer = AzuriteFixture.UniqueContainerName("in"),
+            OutputContainer = AzuriteFixture.UniqueContainerName("out"),
+            WorkContainer = AzuriteFixture.UniqueContainerName("work"),
+        });
+        var store = new BatchStore(new BlobServiceClient(azurite.ConnectionString), options);
+        await store.EnsureContainersAsync();
+        var prepared = await new BatchPreparer(store, Options.Create(new BatchOptions())).PrepareAsync("b3", new MemoryStream(FanoutTestApp.Jsonl(2)), chunkSize: 10, CancellationToken.None);
+        var failed = OutputLines.Error("b3", 1, "p-1", "timeout", "The call timed out after all retries.");
+        var answered = "{\"id\":\"b3-1\",\"custom_id\":\"p-1\",\"response\":{\"status_code\":200},\"error\":null}\n"u8.ToArray();
+
+        // The failed re-run's segment sorts first (segment names are otherwise random), the answer's after it.
+        await store.Work.UploadBlobAsync("b3/results/000000/00000000000000000000000000000000.seg", BinaryData.FromBytes(ResultSegmentWriter.Encode([(1, failed)])));
+        await store.Work.UploadBlobAsync("b3/results/000000/ffffffffffffffffffffffffffffffff.seg", BinaryData.FromBytes(ResultSegmentWriter.Encode([(1, answered), (0, "{\"line\":0,\"error\":null}\n"u8.ToArray())])));
+
+        await store.FinalizeAsync("b3", prepared, "internal_error", "lost", "{}"u8.ToArray(), CancellationToken.None);
+
+        var lines = (await ReadOutputAsync(store, "b3")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(Encoding.UTF8.GetString(answered).TrimEnd('\n'), lines[1]);
+        var errors = await store.Output.GetBlobClient("b3/errors.jsonl").DownloadContentAsync();
+        Assert.Empty(errors.Value.Content.ToString());
+    }
+
     private static async Task<string> ReadOutputAsync(BatchStore store, string batchId = "b1")
     {
         var content = await store.Output.GetBlobClient($"{batchId}/output.jsonl").DownloadContentAsync();
