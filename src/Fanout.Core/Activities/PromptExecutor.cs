@@ -8,7 +8,7 @@ namespace Fanout.Core.Activities;
 
 /// <summary>
 /// The work of one prompt: read its line by index, call the model, stage its result line by index, report counts.
-/// At-least-once safe: running it twice stages the same block id, so the output keeps exactly one line.
+/// At-least-once safe: running it twice writes the line twice, and the finalize step keeps exactly one copy.
 /// </summary>
 public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, ILogger<PromptExecutor> logger)
 {

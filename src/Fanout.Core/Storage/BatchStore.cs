@@ -12,9 +12,9 @@ namespace Fanout.Core.Storage;
 
 /// <summary>
 /// All blob I/O of a batch. Layout: <c>batches-work/{id}/chunks/{k}.jsonl</c> (+ <c>.idx</c> byte offsets) hold the
-/// prepared input; <c>batches-work/{id}/results/{k}.jsonl</c> is a block blob whose blocks are staged one per line
-/// (block id derived from the line index), committed in input order at the end; <c>batches-out/{id}/</c> holds the
-/// final <c>output.jsonl</c>, <c>errors.jsonl</c> and <c>batch.json</c>.
+/// prepared input; <c>batches-work/{id}/results/{k}/{guid}.seg</c> are segments of index-tagged result lines
+/// (<see cref="ResultSegmentWriter"/>), gathered in input order at the end; <c>batches-out/{id}/</c> holds the final
+/// <c>output.jsonl</c>, <c>errors.jsonl</c> and <c>batch.json</c>.
 /// </summary>
 public sealed class BatchStore
 {
@@ -159,7 +159,7 @@ public sealed class BatchStore
                 {
                     var nl = span.Span.IndexOf((byte)'\n');
                     var line = nl < 0 ? span : span[..(nl + 1)];
-                    if (OutputLines.IsError(line.Span.TrimEnd((byte)'\n')))
+                    if (IsErrorLine(line))
                     {
                         await errStream.WriteAsync(line, cancellationToken).ConfigureAwait(false);
                     }
@@ -228,7 +228,7 @@ public sealed class BatchStore
                 // A line that ran more than once (activities are at-least-once) keeps its first copy in name order,
                 // except that an answer beats an error: a retry that failed never hides a result that was stored.
                 if (local >= 0 && local < count
-                    && (lines[local] is not { } kept || (OutputLines.IsError(kept.Span.TrimEnd((byte)'\n')) && !OutputLines.IsError(line.Span.TrimEnd((byte)'\n')))))
+                    && (lines[local] is not { } kept || (IsErrorLine(kept) && !IsErrorLine(line))))
                 {
                     lines[local] = line;
                 }
@@ -253,6 +253,9 @@ public sealed class BatchStore
         return output.GetBuffer().AsMemory(0, (int)output.Length);
     }
 
+    /// <summary>Whether an output line (with or without its trailing newline) is an error line.</summary>
+    private static bool IsErrorLine(ReadOnlyMemory<byte> line) => OutputLines.IsError(line.Span.TrimEnd((byte)'\n'));
+
     private void ForgetWrittenSegments(string batchId)
     {
         var prefix = batchId + "/";
@@ -273,15 +276,7 @@ public sealed class BatchStore
             Interlocked.Exchange(ref _cachedChunkBytes, 0);
         }
 
-        var key = ChunkBlob(batchId, chunk);
-        var task = _chunks.GetOrAdd(key, k => LoadChunkAsync(k, cancellationToken));
-        if (task.IsFaulted || task.IsCanceled)
-        {
-            _chunks.TryRemove(key, out _);
-            task = _chunks.GetOrAdd(key, k => LoadChunkAsync(k, cancellationToken));
-        }
-
-        return await task.ConfigureAwait(false);
+        return await GetOrLoad(_chunks, ChunkBlob(batchId, chunk), k => LoadChunkAsync(k, cancellationToken)).ConfigureAwait(false);
     }
 
     private async Task<ReadOnlyMemory<byte>?> LoadChunkAsync(string blobName, CancellationToken cancellationToken)
@@ -298,12 +293,17 @@ public sealed class BatchStore
             _indexes.Clear();
         }
 
-        var key = IndexBlob(batchId, chunk);
-        var task = _indexes.GetOrAdd(key, k => LoadIndexAsync(k, cancellationToken));
+        return GetOrLoad(_indexes, IndexBlob(batchId, chunk), k => LoadIndexAsync(k, cancellationToken));
+    }
+
+    /// <summary>The cached load of <paramref name="key"/>, started once; a load that failed or was cancelled is started again.</summary>
+    private static Task<T> GetOrLoad<T>(ConcurrentDictionary<string, Task<T>> cache, string key, Func<string, Task<T>> load)
+    {
+        var task = cache.GetOrAdd(key, load);
         if (task.IsFaulted || task.IsCanceled)
         {
-            _indexes.TryRemove(key, out _);
-            task = _indexes.GetOrAdd(key, k => LoadIndexAsync(k, cancellationToken));
+            cache.TryRemove(key, out _);
+            task = cache.GetOrAdd(key, load);
         }
 
         return task;

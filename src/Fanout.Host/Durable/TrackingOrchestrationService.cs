@@ -225,7 +225,8 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
 
     public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        TaskOrchestrationWorkItem? workItem = await LockNextOrchestrationAsync(receiveTimeout, cancellationToken).ConfigureAwait(false);
+        TaskOrchestrationWorkItem? workItem = await FetchAsync(
+            orchestrationFetchLock, orchestrationDrain.Token, DetachOrchestrationFetch, waiting => NextOrchestrationAsync(receiveTimeout, waiting), cancellationToken).ConfigureAwait(false);
         if (workItem is null)
         {
             return null!;
@@ -430,59 +431,38 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
     /// The next orchestration work item: an extended session whose next messages arrived, or a new one from the
     /// service. The service fetch is never cancelled; one that loses the race stays outstanding for the next call.
     /// </summary>
-    async Task<TaskOrchestrationWorkItem?> LockNextOrchestrationAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    async Task<TaskOrchestrationWorkItem?> NextOrchestrationAsync(TimeSpan receiveTimeout, CancellationToken waiting)
     {
-        await orchestrationFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        while (!waiting.IsCancellationRequested)
         {
-            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, orchestrationDrain.Token, stopping.Token);
-            while (!waiting.IsCancellationRequested)
+            if (sessionsReady.Reader.TryRead(out TaskOrchestrationWorkItem? ready))
             {
-                if (sessionsReady.Reader.TryRead(out TaskOrchestrationWorkItem? ready))
-                {
-                    return ready;
-                }
+                return ready;
+            }
 
-                orchestrationFetch ??= inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, stopping.Token);
-                using CancellationTokenSource race = CancellationTokenSource.CreateLinkedTokenSource(waiting.Token);
-                Task<bool> sessionWait = sessionsReady.Reader.WaitToReadAsync(race.Token).AsTask();
-                Task done = await Task.WhenAny(orchestrationFetch, sessionWait).ConfigureAwait(false);
-                await race.CancelAsync().ConfigureAwait(false);
-                if (done == orchestrationFetch)
+            orchestrationFetch ??= inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, stopping.Token);
+            using CancellationTokenSource race = CancellationTokenSource.CreateLinkedTokenSource(waiting);
+            Task<bool> sessionWait = sessionsReady.Reader.WaitToReadAsync(race.Token).AsTask();
+            Task done = await Task.WhenAny(orchestrationFetch, sessionWait).ConfigureAwait(false);
+            await race.CancelAsync().ConfigureAwait(false);
+            if (done == orchestrationFetch)
+            {
+                Task<TaskOrchestrationWorkItem> fetched = orchestrationFetch;
+                orchestrationFetch = null;
+                if (await fetched.ConfigureAwait(false) is { } workItem)
                 {
-                    Task<TaskOrchestrationWorkItem> fetched = orchestrationFetch;
-                    orchestrationFetch = null;
-                    if (await fetched.ConfigureAwait(false) is { } workItem)
-                    {
-                        return workItem;
-                    }
+                    return workItem;
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || orchestrationDrain.IsCancellationRequested || stopping.IsCancellationRequested)
-        {
-            // Draining or stopping: fall through.
-        }
-        finally
-        {
-            if (orchestrationDrain.IsCancellationRequested || stopping.IsCancellationRequested)
-            {
-                DetachOrchestrationFetch();
-            }
 
-            orchestrationFetchLock.Release();
-        }
-
-        await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        TaskActivityWorkItem? workItem = activityFetchers == 1
-            ? await LockNextAsync(
-                ct => inner.LockNextTaskActivityWorkItem(receiveTimeout, ct), GiveBackAsync, activityDrain.Token, cancellationToken).ConfigureAwait(false)
-            : await LockNextActivityParallelAsync(receiveTimeout, cancellationToken).ConfigureAwait(false);
+        TaskActivityWorkItem? workItem = await FetchAsync(
+            activityFetchLock, activityDrain.Token, DetachActivityFetches, waiting => NextActivityAsync(receiveTimeout, waiting), cancellationToken).ConfigureAwait(false);
         if (workItem is null)
         {
             return null!;
@@ -530,55 +510,69 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
 
     /// <summary>
     /// Keeps up to <see cref="activityFetchers"/> fetches outstanding (never more than the free activity slots) and
-    /// returns whichever finishes first; the others stay outstanding for the next call. As with
-    /// <see cref="LockNextAsync{T}"/>, a fetch in flight is never cancelled: on drain or stop the outstanding ones are
-    /// detached and what they return is given back.
+    /// returns whichever finishes first; the others stay outstanding for the next call.
     /// </summary>
-    async Task<TaskActivityWorkItem?> LockNextActivityParallelAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    async Task<TaskActivityWorkItem?> NextActivityAsync(TimeSpan receiveTimeout, CancellationToken waiting)
     {
-        await activityFetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        while (!waiting.IsCancellationRequested)
         {
-            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, activityDrain.Token, stopping.Token);
-            while (!waiting.IsCancellationRequested)
+            int free = maxActivities - activities.Count - activityFetches.Count;
+            for (var i = activityFetches.Count; i < activityFetchers && free > 0; i++, free--)
             {
-                int free = maxActivities - activities.Count - activityFetches.Count;
-                for (var i = activityFetches.Count; i < activityFetchers && free > 0; i++, free--)
-                {
-                    activityFetches.Add(inner.LockNextTaskActivityWorkItem(receiveTimeout, stopping.Token));
-                }
+                activityFetches.Add(inner.LockNextTaskActivityWorkItem(receiveTimeout, stopping.Token));
+            }
 
-                if (activityFetches.Count == 0)
-                {
-                    // Every slot is taken: the dispatcher asked anyway; wait for a completion to free one.
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), waiting.Token).ConfigureAwait(false);
-                    continue;
-                }
+            if (activityFetches.Count == 0)
+            {
+                // Every slot is taken: the dispatcher asked anyway; wait for a completion to free one.
+                await Task.Delay(TimeSpan.FromMilliseconds(20), waiting).ConfigureAwait(false);
+                continue;
+            }
 
-                Task<TaskActivityWorkItem> done = await Task.WhenAny(activityFetches).WaitAsync(waiting.Token).ConfigureAwait(false);
-                activityFetches.Remove(done);
-                TaskActivityWorkItem? workItem = await done.ConfigureAwait(false);
-                if (workItem is not null)
-                {
-                    return workItem;
-                }
+            Task<TaskActivityWorkItem> done = await Task.WhenAny(activityFetches).WaitAsync(waiting).ConfigureAwait(false);
+            activityFetches.Remove(done);
+            if (await done.ConfigureAwait(false) is { } workItem)
+            {
+                return workItem;
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || activityDrain.IsCancellationRequested || stopping.IsCancellationRequested)
+
+        return null;
+    }
+
+    /// <summary>
+    /// One fetch for a sidecar dispatcher, under that dispatcher's lock. Never cancels a fetch in flight: Azure Storage
+    /// may already have dequeued the message, which would then stay invisible until its visibility timeout. On drain
+    /// or stop it stops waiting, <paramref name="detach"/> hands the outstanding fetches over to be given back when
+    /// they return, and the dispatcher loop is parked until the sidecar stops it (returning null would make it spin).
+    /// </summary>
+    async Task<T?> FetchAsync<T>(
+        SemaphoreSlim fetchLock, CancellationToken drain, Action detach, Func<CancellationToken, Task<T?>> next, CancellationToken cancellationToken)
+        where T : class
+    {
+        await fetchLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain, stopping.Token);
+            if (await next(waiting.Token).ConfigureAwait(false) is { } workItem)
+            {
+                return workItem;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || drain.IsCancellationRequested || stopping.IsCancellationRequested)
         {
             // Draining or stopping: fall through.
         }
         finally
         {
-            if (activityDrain.IsCancellationRequested || stopping.IsCancellationRequested)
+            if (drain.IsCancellationRequested || stopping.IsCancellationRequested)
             {
-                DetachActivityFetches();
+                detach();
             }
 
-            activityFetchLock.Release();
+            fetchLock.Release();
         }
 
-        // Park the dispatcher loop until the sidecar stops it; returning null would make it spin.
         await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         return null;
     }
@@ -606,34 +600,6 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
 
         activityFetches.Clear();
-    }
-
-    async Task<T?> LockNextAsync<T>(
-        Func<CancellationToken, Task<T>> lockNext, Func<T, Task> giveBack, CancellationToken drain, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (!drain.IsCancellationRequested && !stopping.IsCancellationRequested)
-        {
-            // Never cancel a fetch in flight: Azure Storage may already have dequeued the message, which would then
-            // stay invisible until its visibility timeout. Stop waiting for it instead and give back what it returns.
-            Task<T> fetch = lockNext(stopping.Token);
-            using CancellationTokenSource waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain);
-            try
-            {
-                return await fetch.WaitAsync(waiting.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (waiting.IsCancellationRequested)
-            {
-                lock (detachedFetches)
-                {
-                    detachedFetches.Add(GiveBackWhenFetchedAsync(fetch, giveBack));
-                }
-            }
-        }
-
-        // Draining or stopping: park the dispatcher loop until the sidecar stops it; returning null would make it spin.
-        await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-        return null;
     }
 
     async Task GiveBackWhenFetchedAsync<T>(Task<T> fetch, Func<T, Task> giveBack)

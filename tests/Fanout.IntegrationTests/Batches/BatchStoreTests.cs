@@ -14,17 +14,10 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task Finalize_from_segments_held_in_memory_writes_the_same_output_as_a_cold_store()
     {
-        var options = Options.Create(new StorageOptions
-        {
-            InputContainer = AzuriteFixture.UniqueContainerName("in"),
-            OutputContainer = AzuriteFixture.UniqueContainerName("out"),
-            WorkContainer = AzuriteFixture.UniqueContainerName("work"),
-        });
-        var service = new BlobServiceClient(azurite.ConnectionString);
-        var warm = new BatchStore(service, options);
-        await warm.EnsureContainersAsync();
+        var options = FreshContainers();
+        var warm = await StoreAsync(options);
         var writer = new ResultSegmentWriter(warm);
-        var prepared = await new BatchPreparer(warm, Options.Create(new BatchOptions())).PrepareAsync("b1", new MemoryStream(FanoutTestApp.Jsonl(30)), chunkSize: 10, CancellationToken.None);
+        var prepared = await PrepareAsync(warm, "b1", 30);
 
         // Lines written one by one and in groups, out of order; line 7 never runs.
         var writes = Enumerable.Range(0, 30).Where(i => i != 7).Reverse()
@@ -36,7 +29,7 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
         var fromMemory = await ReadOutputAsync(warm);
         Assert.Equal(0, warm.WrittenSegmentsInMemory("b1"));
 
-        var cold = new BatchStore(service, options);
+        var cold = await StoreAsync(options);
         await cold.FinalizeAsync("b1", prepared, "batch_cancelled", "never ran", "{}"u8.ToArray(), CancellationToken.None);
         var fromStorage = await ReadOutputAsync(cold);
 
@@ -51,15 +44,8 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task A_segment_held_in_memory_but_gone_from_storage_is_not_used()
     {
-        var options = Options.Create(new StorageOptions
-        {
-            InputContainer = AzuriteFixture.UniqueContainerName("in"),
-            OutputContainer = AzuriteFixture.UniqueContainerName("out"),
-            WorkContainer = AzuriteFixture.UniqueContainerName("work"),
-        });
-        var store = new BatchStore(new BlobServiceClient(azurite.ConnectionString), options);
-        await store.EnsureContainersAsync();
-        var prepared = await new BatchPreparer(store, Options.Create(new BatchOptions())).PrepareAsync("b2", new MemoryStream(FanoutTestApp.Jsonl(3)), chunkSize: 10, CancellationToken.None);
+        var store = await StoreAsync(FreshContainers());
+        var prepared = await PrepareAsync(store, "b2", 3);
         var writer = new ResultSegmentWriter(store);
         await writer.WriteAsync("b2", 0, 10, "{\"line\":0}\n"u8.ToArray(), CancellationToken.None);
 
@@ -79,15 +65,8 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task A_line_that_ran_twice_keeps_its_answer_over_a_failed_copy()
     {
-        var options = Options.Create(new StorageOptions
-        {
-            InputContainer = AzuriteFixture.UniqueContainerName("in"),
-            OutputContainer = AzuriteFixture.UniqueContainerName("out"),
-            WorkContainer = AzuriteFixture.UniqueContainerName("work"),
-        });
-        var store = new BatchStore(new BlobServiceClient(azurite.ConnectionString), options);
-        await store.EnsureContainersAsync();
-        var prepared = await new BatchPreparer(store, Options.Create(new BatchOptions())).PrepareAsync("b3", new MemoryStream(FanoutTestApp.Jsonl(2)), chunkSize: 10, CancellationToken.None);
+        var store = await StoreAsync(FreshContainers());
+        var prepared = await PrepareAsync(store, "b3", 2);
         var failed = OutputLines.Error("b3", 1, "p-1", "timeout", "The call timed out after all retries.");
         var answered = "{\"id\":\"b3-1\",\"custom_id\":\"p-1\",\"response\":{\"status_code\":200},\"error\":null}\n"u8.ToArray();
 
@@ -103,6 +82,24 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
         var errors = await store.Output.GetBlobClient("b3/errors.jsonl").DownloadContentAsync();
         Assert.Empty(errors.Value.Content.ToString());
     }
+
+    private static IOptions<StorageOptions> FreshContainers() => Options.Create(new StorageOptions
+    {
+        InputContainer = AzuriteFixture.UniqueContainerName("in"),
+        OutputContainer = AzuriteFixture.UniqueContainerName("out"),
+        WorkContainer = AzuriteFixture.UniqueContainerName("work"),
+    });
+
+    private async Task<BatchStore> StoreAsync(IOptions<StorageOptions> options)
+    {
+        var store = new BatchStore(new BlobServiceClient(azurite.ConnectionString), options);
+        await store.EnsureContainersAsync();
+        return store;
+    }
+
+    /// <summary>Prepares a batch of <paramref name="lines"/> test prompts in chunks of 10.</summary>
+    private static Task<Fanout.Core.Models.PreparedBatch> PrepareAsync(BatchStore store, string batchId, int lines) =>
+        new BatchPreparer(store, Options.Create(new BatchOptions())).PrepareAsync(batchId, new MemoryStream(FanoutTestApp.Jsonl(lines)), chunkSize: 10, CancellationToken.None);
 
     private static async Task<string> ReadOutputAsync(BatchStore store, string batchId = "b1")
     {
