@@ -152,16 +152,8 @@ async Task RunAsync(Scenario scenario, string runner, Func<Task<BenchRow>> run)
     }
     catch (Exception e) when (e is not OperationCanceledException || !cts.IsCancellationRequested)
     {
-        row = new BenchRow
-        {
-            Scenario = scenario.Name,
-            Runner = runner,
-            N = scenario.Count,
-            C = scenario.MaxConcurrency,
-            LatencyMs = scenario.LatencyMs,
-            IdealSeconds = scenario.Ideal.TotalSeconds,
-            Problem = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}",
-        };
+        row = BenchRow.For(scenario, runner);
+        row.Problem = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
     }
 
     report.Rows.Add(row);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
 
 namespace Fanout.Bench.Measuring;
@@ -11,22 +10,13 @@ namespace Fanout.Bench.Measuring;
 internal sealed class JitCounter : EventListener
 {
     private const EventKeywords JitKeyword = (EventKeywords)0x10;
-    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
-    private volatile bool _active;
+    private readonly NamedCounts _counts = new();
 
     /// <summary>Zeroes the counts and starts counting.</summary>
-    public void Start()
-    {
-        _counts.Clear();
-        _active = true;
-    }
+    public void Start() => _counts.Start();
 
     /// <summary>Stops counting and returns the counts by declaring type, largest first.</summary>
-    public IReadOnlyDictionary<string, long> Stop()
-    {
-        _active = false;
-        return _counts.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-    }
+    public IReadOnlyDictionary<string, long> Stop() => _counts.Stop();
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
@@ -38,7 +28,7 @@ internal sealed class JitCounter : EventListener
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (!_active || eventData.EventName != "MethodJittingStarted_V1" || eventData.PayloadNames is null)
+        if (!_counts.Active || eventData.EventName != "MethodJittingStarted_V1" || eventData.PayloadNames is null)
         {
             return;
         }
@@ -48,6 +38,6 @@ internal sealed class JitCounter : EventListener
 
         // Generic instantiations differ only in their arguments: keep the open type's name.
         var bracket = type.IndexOf('[', StringComparison.Ordinal);
-        _counts.AddOrUpdate(bracket > 0 ? type[..bracket] : type, 1, static (_, n) => n + 1);
+        _counts.Add(bracket > 0 ? type[..bracket] : type);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
@@ -12,11 +11,10 @@ namespace Fanout.Bench.Measuring;
 /// </summary>
 internal sealed partial class RequestCounter : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
 {
-    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private readonly NamedCounts _counts = new();
     private readonly Dictionary<int, string> _services;
     private readonly IDisposable _allListeners;
     private readonly List<IDisposable> _subscriptions = [];
-    private volatile bool _active;
 
     public RequestCounter(int blobPort, int queuePort, int tablePort)
     {
@@ -25,18 +23,10 @@ internal sealed partial class RequestCounter : IObserver<DiagnosticListener>, IO
     }
 
     /// <summary>Zeroes the counts and starts counting.</summary>
-    public void Start()
-    {
-        _counts.Clear();
-        _active = true;
-    }
+    public void Start() => _counts.Start();
 
     /// <summary>Stops counting and returns the counts, largest first.</summary>
-    public IReadOnlyDictionary<string, long> Stop()
-    {
-        _active = false;
-        return _counts.OrderByDescending(p => p.Value).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-    }
+    public IReadOnlyDictionary<string, long> Stop() => _counts.Stop();
 
     void IObserver<DiagnosticListener>.OnNext(DiagnosticListener value)
     {
@@ -51,14 +41,14 @@ internal sealed partial class RequestCounter : IObserver<DiagnosticListener>, IO
 
     void IObserver<KeyValuePair<string, object?>>.OnNext(KeyValuePair<string, object?> value)
     {
-        if (!_active || value.Key != "System.Net.Http.Request" || value.Value is null)
+        if (!_counts.Active || value.Key != "System.Net.Http.Request" || value.Value is null)
         {
             return;
         }
 
         if (value.Value.GetType().GetProperty("Request")?.GetValue(value.Value) is HttpRequestMessage { RequestUri: { } uri } request)
         {
-            _counts.AddOrUpdate(Classify(request.Method.Method, uri), 1, static (_, n) => n + 1);
+            _counts.Add(Classify(request.Method.Method, uri));
         }
     }
 

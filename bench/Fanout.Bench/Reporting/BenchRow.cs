@@ -1,8 +1,23 @@
+using Fanout.Bench.Scenarios;
+
 namespace Fanout.Bench.Reporting;
 
 /// <summary>One runner on one scenario: the measurements of a table row (the JSON report has every field).</summary>
 internal sealed class BenchRow
 {
+    /// <summary>A row for <paramref name="runner"/> on <paramref name="scenario"/>, with the scenario's parameters filled in.</summary>
+    public static BenchRow For(Scenario scenario, string runner) => new()
+    {
+        Scenario = scenario.Name,
+        Runner = runner,
+        N = scenario.Count,
+        C = scenario.MaxConcurrency,
+        LatencyMs = scenario.LatencyMs,
+        IdealSeconds = scenario.Ideal.TotalSeconds,
+        TokensPerMinute = scenario.TokensPerMinute,
+        QuotaWindowSeconds = scenario.QuotaWindowSeconds,
+    };
+
     public required string Scenario { get; init; }
 
     /// <summary><c>baseline</c>, <c>fanout-azurestorage</c> or <c>fanout-memory</c>.</summary>

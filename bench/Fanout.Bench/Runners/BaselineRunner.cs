@@ -27,7 +27,7 @@ internal static class BaselineRunner
 
         var client = new AzureOpenAIClient(simulator.BaseUri, new ApiKeyCredential("sim"), clientOptions);
         var chat = client.GetChatClient(Prompts.Deployment);
-        var row = NewRow(scenario);
+        var row = BenchRow.For(scenario, RunnerNames.Baseline);
         row.LoadAverageAtStart = SystemCpu.LoadAverage();
 
         // Warm-up (not measured): connections, JIT; with no latency and no quota, then the simulator forgets it.
@@ -115,18 +115,6 @@ internal static class BaselineRunner
         });
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }
-
-    private static BenchRow NewRow(Scenario scenario) => new()
-    {
-        Scenario = scenario.Name,
-        Runner = RunnerNames.Baseline,
-        N = scenario.Count,
-        C = scenario.MaxConcurrency,
-        LatencyMs = scenario.LatencyMs,
-        IdealSeconds = scenario.Ideal.TotalSeconds,
-        TokensPerMinute = scenario.TokensPerMinute,
-        QuotaWindowSeconds = scenario.QuotaWindowSeconds,
-    };
 
     private static async Task FillAsync(BenchRow row, SimulatorServer simulator, ResourceSampler sampler, RunProbes probes)
     {

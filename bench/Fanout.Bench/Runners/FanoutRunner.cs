@@ -41,18 +41,8 @@ internal static class FanoutRunner
         TextWriter log,
         CancellationToken cancellationToken)
     {
-        var row = new BenchRow
-        {
-            Scenario = scenario.Name,
-            Runner = backend == DurableBackendKind.Memory ? RunnerNames.FanoutMemory : RunnerNames.FanoutAzureStorage,
-            N = scenario.Count,
-            C = scenario.MaxConcurrency,
-            LatencyMs = scenario.LatencyMs,
-            IdealSeconds = scenario.Ideal.TotalSeconds,
-            TokensPerMinute = scenario.TokensPerMinute,
-            QuotaWindowSeconds = scenario.QuotaWindowSeconds,
-            LoadAverageAtStart = SystemCpu.LoadAverage(),
-        };
+        var row = BenchRow.For(scenario, backend == DurableBackendKind.Memory ? RunnerNames.FanoutMemory : RunnerNames.FanoutAzureStorage);
+        row.LoadAverageAtStart = SystemCpu.LoadAverage();
 
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var taskHub = "Bench" + suffix;
