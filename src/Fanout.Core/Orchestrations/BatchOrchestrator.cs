@@ -74,6 +74,16 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
         while (true)
         {
+            if (!cancelled && cancel.IsCompleted)
+            {
+                // Checked before starting chunks, not only when Task.WhenAny picks it (it prefers a finished chunk).
+                cancelled = true;
+                foreach (var (chunk, _) in running.Values)
+                {
+                    context.SendEvent(ChunkInstanceId(input.BatchId, chunk), PromptWindow.CancelEvent, "cancel");
+                }
+            }
+
             while (!cancelled && free.Count > 0 && nextChunk < prepared.ChunkCount)
             {
                 var slot = free.Dequeue();
@@ -102,12 +112,6 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             var done = await Task.WhenAny(waitOn);
             if (done == cancel)
             {
-                cancelled = true;
-                foreach (var (chunk, _) in running.Values)
-                {
-                    context.SendEvent(ChunkInstanceId(input.BatchId, chunk), PromptWindow.CancelEvent, "cancel");
-                }
-
                 continue;
             }
 

@@ -42,6 +42,9 @@ public static class PromptWindow
 
         while (true)
         {
+            // Completions that arrived together with the cancel event are handled first (Task.WhenAny picks the
+            // first finished task in list order), so look at the event itself before starting anything new.
+            cancelled |= cancel.IsCompleted;
             while (!cancelled && inFlight.Count < window.Current && pause is null)
             {
                 PromptWorkItem item;

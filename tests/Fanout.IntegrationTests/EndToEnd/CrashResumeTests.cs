@@ -35,12 +35,16 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
         output.WriteLine($"N={count} C={cap} kills at {string.Join(", ", killPoints)} completed lines: uninterrupted {reference.Wall.TotalSeconds:F1} s, crashed {crashed.Wall.TotalSeconds:F1} s; " +
             $"simulator requests {stats.Requests}, duplicates {stats.DuplicatePrompts} ({(double)stats.DuplicatePrompts / kills:F1} per crash), peak concurrency {stats.PeakConcurrency}");
         Assert.Equal(count, reference.Output.Count(b => b == (byte)'\n'));
+        var expectedLines = System.Text.Encoding.UTF8.GetString(reference.Output).Split('\n');
+        var actualLines = System.Text.Encoding.UTF8.GetString(crashed.Output).Split('\n');
+        var differing = expectedLines.Zip(actualLines).Where(p => p.First != p.Second).Take(3).Select(p => $"expected {p.First}\n  actual {p.Second}").ToList();
+        Assert.True(differing.Count == 0, "Lines differ after the crashes:\n" + string.Join("\n", differing) + "\nHost logs:\n" + crashed.Logs);
         Assert.Equal(reference.Output, crashed.Output);
         Assert.Equal(count, stats.DistinctPrompts);
         Assert.InRange(stats.PeakConcurrency, 1, cap);
     }
 
-    private async Task<(byte[] Output, TimeSpan Wall)> RunAsync(SimulatorServer simulator, byte[] jsonl, string key, int cap, int[] killAt)
+    private async Task<(byte[] Output, TimeSpan Wall, string Logs)> RunAsync(SimulatorServer simulator, byte[] jsonl, string key, int cap, int[] killAt)
     {
         var settings = new Dictionary<string, string>
         {
@@ -56,6 +60,7 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
             ["Fanout:Host:WatchBlobs"] = "false",
         };
         var stopwatch = Stopwatch.StartNew();
+        var logs = new System.Text.StringBuilder();
         var host = await HostProcess.StartAsync(settings);
         try
         {
@@ -75,6 +80,7 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
                 }
 
                 await host.KillAsync();
+                logs.AppendLine($"--- host pid {host.ProcessId}, killed ---").AppendLine(host.Output);
                 output.WriteLine($"killed host pid {host.ProcessId} after {simulator.Stats.Succeeded} answers");
                 await host.DisposeAsync();
                 host = await HostProcess.StartAsync(settings);
@@ -94,7 +100,8 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
             }
 
             var bytes = await host.Http.GetByteArrayAsync($"/api/batches/{id}/results");
-            return (bytes, stopwatch.Elapsed);
+            logs.AppendLine($"--- host pid {host.ProcessId} ---").AppendLine(host.Output);
+            return (bytes, stopwatch.Elapsed, logs.ToString());
         }
         finally
         {
