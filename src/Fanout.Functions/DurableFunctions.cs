@@ -32,6 +32,11 @@ public sealed class DurableFunctions(PromptExecutor executor, BatchActivities ac
     public Task<PreparedBatch> PrepareAsync([ActivityTrigger] PrepareInput input, CancellationToken cancellationToken)
         => activities.PrepareAsync(input, cancellationToken);
 
+    /// <summary>Finds lines with no stored result before finalize.</summary>
+    [Function(nameof(CheckResultsActivity))]
+    public Task<ResultCheck> CheckResultsAsync([ActivityTrigger] ResultCheckInput input, CancellationToken cancellationToken)
+        => activities.CheckResultsAsync(input, cancellationToken);
+
     /// <summary>Writes the ordered output.</summary>
     [Function(nameof(FinalizeBatchActivity))]
     public async Task<bool> FinalizeAsync([ActivityTrigger] FinalizeInput input, CancellationToken cancellationToken)

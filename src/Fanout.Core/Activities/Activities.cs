@@ -21,6 +21,14 @@ public sealed class PrepareBatchActivity(BatchActivities activities) : TaskActiv
         => activities.PrepareAsync(input, CancellationToken.None);
 }
 
+/// <summary>Finds lines with no stored result: see <see cref="BatchActivities.CheckResultsAsync"/>.</summary>
+public sealed class CheckResultsActivity(BatchActivities activities) : TaskActivity<ResultCheckInput, ResultCheck>
+{
+    /// <inheritdoc />
+    public override Task<ResultCheck> RunAsync(TaskActivityContext context, ResultCheckInput input)
+        => activities.CheckResultsAsync(input, CancellationToken.None);
+}
+
 /// <summary>Commits the ordered output: see <see cref="BatchActivities.FinalizeAsync"/>.</summary>
 public sealed class FinalizeBatchActivity(BatchActivities activities) : TaskActivity<FinalizeInput, bool>
 {
@@ -56,6 +64,10 @@ public sealed class BatchActivities(BatchStore store, BatchPreparer preparer)
             return new PreparedBatch(0, 0, input.ChunkSize, "input_not_found", $"The input blob {input.Source.Container}/{input.Source.BlobName} does not exist.");
         }
     }
+
+    /// <summary>Which lines have no stored result yet, and the counts of those that do.</summary>
+    public Task<ResultCheck> CheckResultsAsync(ResultCheckInput input, CancellationToken cancellationToken)
+        => store.CheckResultsAsync(input.BatchId, input.Prepared, cancellationToken);
 
     /// <summary>Writes output.jsonl and errors.jsonl in input order, and batch.json.</summary>
     public Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         var result = await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
         if (result.IsSuccess)
         {
-            var (prompt, completion) = ReadUsage(result.Body.Span);
+            var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
             return new PromptOutcome(item.Index, true, null, prompt, completion);
         }
@@ -72,26 +72,6 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             >= 500 => ("server_error", message ?? $"The service answered {result.Status} after all retries."),
             _ => (string.IsNullOrEmpty(code) ? $"http_{result.Status}" : code, message ?? $"The service answered {result.Status}."),
         };
-    }
-
-    private static (int Prompt, int Completion) ReadUsage(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            if (doc.RootElement.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
-            {
-                var p = u.TryGetProperty("prompt_tokens", out var pt) && pt.TryGetInt32(out var pv) ? pv : 0;
-                var c = u.TryGetProperty("completion_tokens", out var ct) && ct.TryGetInt32(out var cv) ? cv : 0;
-                return (p, c);
-            }
-        }
-        catch (JsonException)
-        {
-        }
-
-        return (0, 0);
     }
 
     private Task StageAsync(PromptWorkItem item, byte[] line, CancellationToken cancellationToken)

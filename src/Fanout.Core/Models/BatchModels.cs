@@ -87,6 +87,14 @@ public sealed record BatchResult(string Status, int Total, BatchCounts Counts, l
 /// <summary>Input of the finalize activity.</summary>
 public sealed record FinalizeInput(BatchInput Batch, PreparedBatch Prepared, BatchResult Result);
 
+/// <summary>Input of the result check that runs before finalize.</summary>
+public sealed record ResultCheckInput(string BatchId, PreparedBatch Prepared);
+
+/// <summary>What storage holds for a batch: the lines with no stored result, and the counts of those stored.</summary>
+/// <param name="Missing">Lines without a result line in any segment, in input order.</param>
+/// <param name="Stored">Counts of the stored result lines (answers, errors, usage); throttling counters stay zero.</param>
+public sealed record ResultCheck(IReadOnlyList<int> Missing, BatchCounts Stored);
+
 /// <summary>Input of the prepare activity (blob drop).</summary>
 public sealed record PrepareInput(string BatchId, BatchSource Source, int ChunkSize);
 

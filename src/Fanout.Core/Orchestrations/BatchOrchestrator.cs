@@ -10,6 +10,9 @@ namespace Fanout.Core.Orchestrations;
 /// </summary>
 public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult>
 {
+    /// <summary>How many times lines found without a result before finalize are run again.</summary>
+    public const int RepairRounds = 2;
+
     /// <summary>Instance id of chunk <paramref name="chunk"/> of <paramref name="batchId"/>.</summary>
     public static string ChunkInstanceId(string batchId, int chunk) => $"{batchId}~c{chunk:D5}";
 
@@ -45,12 +48,51 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         var (counts, cancelled) = prepared.ChunkCount <= 1
             ? await RunInlineAsync(context, input, prepared, cancel)
             : await RunChunksAsync(context, input, prepared, cancel);
+        if (!cancelled)
+        {
+            (counts, cancelled) = await RepairAsync(context, input, prepared, counts, cancel);
+        }
 
         var status = cancelled ? BatchStatus.Cancelled : BatchStatus.Completed;
         context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, 0));
         var result = new BatchResult(status, prepared.Total, counts, Unix(context));
         await context.CallActivityAsync<bool>(nameof(FinalizeBatchActivity), new FinalizeInput(input, prepared, result), PromptWindow.ActivityRetry);
         return result;
+    }
+
+    /// <summary>
+    /// Asks storage which lines have no result line (whatever the reason: a chunk orchestration that failed as a whole,
+    /// a line whose activity kept failing) and runs those again with the whole cap, up to <see cref="RepairRounds"/>
+    /// times; what is still missing then is filled in at finalize. The counters of answered and failed lines come from
+    /// storage, the truth, rather than from what the orchestrations saw.
+    /// </summary>
+    private static async Task<(BatchCounts, bool)> RepairAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, BatchCounts counts, Task cancel)
+    {
+        for (var round = 0; ; round++)
+        {
+            var check = await context.CallActivityAsync<ResultCheck>(
+                nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
+            var stored = check.Stored with
+            {
+                Failed = check.Stored.Failed + (round == RepairRounds ? check.Missing.Count : 0),
+                Throttled = counts.Throttled,
+                Retries = counts.Retries,
+            };
+            if (check.Missing.Count == 0 || round == RepairRounds)
+            {
+                return (stored, false);
+            }
+
+            var repair = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, check.Missing.Count, input.MaxConcurrency, input.MaxDurableRetries);
+            context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, stored, repair.Window));
+            var (again, cancelled) = await PromptWindow.RunAsync(context, repair, cancel, (c, window) =>
+                context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, stored.Add(c), window)), check.Missing);
+            counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries };
+            if (cancelled)
+            {
+                return (stored with { Completed = stored.Completed + again.Completed, Failed = stored.Failed + again.Failed }, true);
+            }
+        }
     }
 
     private static long Unix(TaskOrchestrationContext context) => new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero).ToUnixTimeSeconds();

@@ -15,6 +15,7 @@ public static class FanoutTasks
             .AddOrchestrator<ChunkOrchestrator>()
             .AddActivity<PromptActivity>()
             .AddActivity<PrepareBatchActivity>()
+            .AddActivity<CheckResultsActivity>()
             .AddActivity<FinalizeBatchActivity>();
     }
 }

@@ -19,20 +19,29 @@ public static class PromptWindow
     public static readonly TaskOptions ActivityRetry = new(new TaskRetryOptions(new RetryPolicy(
         maxNumberOfAttempts: 8, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30))));
 
-    /// <summary>Runs lines [start, start+count) and returns their counts; <paramref name="cancel"/> completes when the batch is cancelled.</summary>
+    /// <summary>How long a line whose activity failed through its whole retry policy waits before it is run again.</summary>
+    public static readonly TimeSpan ActivityFailedRetryDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs lines [start, start+count), or only <paramref name="lines"/> when given, and returns their counts;
+    /// <paramref name="cancel"/> completes when the batch is cancelled.
+    /// </summary>
     public static async Task<(BatchCounts Counts, bool Cancelled)> RunAsync(
         TaskOrchestrationContext context,
         ChunkInput chunk,
         Task cancel,
-        Action<BatchCounts, int>? onProgress = null)
+        Action<BatchCounts, int>? onProgress = null,
+        IReadOnlyList<int>? lines = null)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(chunk);
         var window = new AdaptiveWindow(Math.Max(1, chunk.Window));
         var inFlight = new Dictionary<Task<PromptOutcome>, PromptWorkItem>();
         var timers = new Dictionary<Task, PromptWorkItem>();
         var ready = new Queue<PromptWorkItem>();
         var counts = new BatchCounts();
-        var next = chunk.Start;
-        var end = chunk.Start + chunk.Count;
+        var next = 0;
+        var end = lines?.Count ?? chunk.Count;
         var cancelled = false;
 
         // A 429's Retry-After says when the quota has room again: start nothing new before then (one timer for the
@@ -54,7 +63,9 @@ public static class PromptWindow
                 }
                 else if (next < end)
                 {
-                    item = new PromptWorkItem(chunk.BatchId, next++, chunk.ChunkSize, chunk.Deployment);
+                    var index = lines?[next] ?? chunk.Start + next;
+                    next++;
+                    item = new PromptWorkItem(chunk.BatchId, index, chunk.ChunkSize, chunk.Deployment);
                 }
                 else
                 {
@@ -103,18 +114,28 @@ public static class PromptWindow
             var task = (Task<PromptOutcome>)done;
             inFlight.Remove(task, out var workItem);
             PromptOutcome outcome;
+            var activityFailed = false;
             try
             {
                 outcome = await task;
             }
             catch (TaskFailedException)
             {
-                // The activity itself kept failing (not the model): the line is filled in at finalize.
-                outcome = new PromptOutcome(workItem!.Index, false, OutputLines.InternalError);
+                // The activity itself kept failing through its retry policy (storage trouble, not the model): try the
+                // line again after a durable timer, as for a transient model error, until the durable retries run
+                // out; only then is it given up (and filled in at finalize).
+                activityFailed = true;
+                outcome = workItem!.Attempt < chunk.MaxDurableRetries
+                    ? new PromptOutcome(workItem.Index, false, RetryAfterMs: (int)ActivityFailedRetryDelay.TotalMilliseconds)
+                    : new PromptOutcome(workItem.Index, false, OutputLines.InternalError);
             }
 
             counts = counts.Add(outcome);
-            if (outcome.Deferred)
+            if (activityFailed)
+            {
+                // Says nothing about the model's quota: the window stays as it is.
+            }
+            else if (outcome.Deferred)
             {
                 // Held back by the activity's throttle gate, which a 429 already counted here had closed: one
                 // congestion event must not halve the window once per line that was waiting behind it.

@@ -21,12 +21,12 @@ public sealed class BatchStore
     private const int MaxCachedIndexes = 4096;
     private const long MaxCachedChunkBytes = 256L * 1024 * 1024;
     private const long MaxWholeChunkBytes = 16L * 1024 * 1024;
-    private const long MaxWrittenSegmentBytes = 256L * 1024 * 1024;
+    private const long MaxSegmentBytes = 256L * 1024 * 1024;
     private readonly ConcurrentDictionary<string, Task<long[]>> _indexes = new();
     private readonly ConcurrentDictionary<string, Task<ReadOnlyMemory<byte>?>> _chunks = new();
-    private readonly ConcurrentDictionary<string, byte[]> _writtenSegments = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _segments = new(StringComparer.Ordinal);
     private long _cachedChunkBytes;
-    private long _writtenSegmentBytes;
+    private long _segmentBytes;
     private readonly Lazy<Task> _containers;
 
     /// <summary>Creates the store over a blob service.</summary>
@@ -123,19 +123,50 @@ public sealed class BatchStore
     {
         var name = $"{prefix}{Guid.NewGuid():N}.seg";
         await Work.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken).ConfigureAwait(false);
-        if (Interlocked.Add(ref _writtenSegmentBytes, segment.Length) > MaxWrittenSegmentBytes)
+        RememberSegment(name, segment);
+    }
+
+    /// <summary>
+    /// Reads what storage holds for a batch: which lines have no result line yet, and the counts of the stored ones
+    /// (the truth for the batch's counters, whatever the orchestration saw). Segments read here stay in memory for the
+    /// finalize that follows.
+    /// </summary>
+    public async Task<ResultCheck> CheckResultsAsync(string batchId, PreparedBatch prepared, CancellationToken cancellationToken)
+    {
+        var missing = new List<int>();
+        var counts = new BatchCounts();
+        for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
-            // Full (batches that never finalize here, e.g. terminated ones, would otherwise pin it): start again;
-            // a finalize then downloads what is no longer held.
-            _writtenSegments.Clear();
-            Interlocked.Exchange(ref _writtenSegmentBytes, segment.Length);
+            var start = chunk * prepared.ChunkSize;
+            var lines = await GatherChunkAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (lines[i] is not { } line)
+                {
+                    missing.Add(start + i);
+                }
+                else if (IsErrorLine(line))
+                {
+                    counts = counts with { Failed = counts.Failed + 1 };
+                }
+                else
+                {
+                    var (prompt, completion) = OutputLines.ReadLineUsage(line.Span);
+                    counts = counts with
+                    {
+                        Completed = counts.Completed + 1,
+                        PromptTokens = counts.PromptTokens + prompt,
+                        CompletionTokens = counts.CompletionTokens + completion,
+                    };
+                }
+            }
         }
 
-        _writtenSegments[name] = segment;
+        return new ResultCheck(missing, counts);
     }
 
     /// <summary>Result segments of this batch still held in memory (for tests and diagnostics).</summary>
-    public int WrittenSegmentsInMemory(string batchId) => _writtenSegments.Keys.Count(k => k.StartsWith(batchId + "/", StringComparison.Ordinal));
+    public int SegmentsInMemory(string batchId) => _segments.Keys.Count(k => k.StartsWith(batchId + "/", StringComparison.Ordinal));
 
     /// <summary>
     /// Gathers every chunk's result segments into input order (filling lines that never ran with
@@ -170,7 +201,7 @@ public sealed class BatchStore
         }
 
         await Output.GetBlobClient($"{batchId}/batch.json").UploadAsync(BinaryData.FromBytes(batchJson), overwrite: true, cancellationToken).ConfigureAwait(false);
-        ForgetWrittenSegments(batchId);
+        ForgetSegments(batchId);
     }
 
     /// <summary>Opens <c>output.jsonl</c> or <c>errors.jsonl</c> of a batch for streaming, or null when absent.</summary>
@@ -189,7 +220,7 @@ public sealed class BatchStore
     /// <summary>Deletes the working blobs of a finished batch.</summary>
     public async Task DeleteWorkAsync(string batchId, CancellationToken cancellationToken)
     {
-        ForgetWrittenSegments(batchId);
+        ForgetSegments(batchId);
         await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = batchId + "/" }, cancellationToken).ConfigureAwait(false))
         {
             await Work.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -205,39 +236,10 @@ public sealed class BatchStore
     private async Task<ReadOnlyMemory<byte>> CommitChunkAsync(string batchId, PreparedBatch prepared, int chunk, string missingCode, string missingMessage, CancellationToken cancellationToken)
     {
         var start = chunk * prepared.ChunkSize;
-        var count = prepared.CountOf(chunk);
-        var lines = new ReadOnlyMemory<byte>?[count];
-        var names = new List<string>();
-        await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = ResultPrefix(batchId, chunk) }, cancellationToken).ConfigureAwait(false))
-        {
-            names.Add(item.Name);
-        }
-
-        // Sorted names make the choice between two copies of a re-run line the same on every finalize attempt.
-        names.Sort(StringComparer.Ordinal);
-        // The listing is the truth (segments written by other processes, or before a crash, are only there); a segment
-        // this process wrote is read from memory.
-        var segments = await Task.WhenAll(names.Select(async n => _writtenSegments.TryGetValue(n, out var written)
-            ? written
-            : (await Work.GetBlobClient(n).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory())).ConfigureAwait(false);
-        foreach (var segment in segments)
-        {
-            foreach (var (index, line) in ResultSegmentWriter.Decode(segment))
-            {
-                var local = index - start;
-                // A line that ran more than once (activities are at-least-once) keeps its first copy in name order,
-                // except that an answer beats an error: a retry that failed never hides a result that was stored.
-                if (local >= 0 && local < count
-                    && (lines[local] is not { } kept || (IsErrorLine(kept) && !IsErrorLine(line))))
-                {
-                    lines[local] = line;
-                }
-            }
-        }
-
+        var lines = await GatherChunkAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<PreparedLine>? prepared2 = null;
         var output = new MemoryStream();
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < lines.Length; i++)
         {
             if (lines[i] is { } line)
             {
@@ -253,17 +255,80 @@ public sealed class BatchStore
         return output.GetBuffer().AsMemory(0, (int)output.Length);
     }
 
+    /// <summary>The stored result line of each line of a chunk (null where none is stored), one copy per line.</summary>
+    private async Task<ReadOnlyMemory<byte>?[]> GatherChunkAsync(string batchId, PreparedBatch prepared, int chunk, CancellationToken cancellationToken)
+    {
+        var start = chunk * prepared.ChunkSize;
+        var count = prepared.CountOf(chunk);
+        var lines = new ReadOnlyMemory<byte>?[count];
+        var names = new List<string>();
+        await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = ResultPrefix(batchId, chunk) }, cancellationToken).ConfigureAwait(false))
+        {
+            names.Add(item.Name);
+        }
+
+        // Sorted names make the choice between two copies of a re-run line the same on every finalize attempt.
+        names.Sort(StringComparer.Ordinal);
+        // The listing is the truth (segments written by other processes, or before a crash, are only there); a segment
+        // this process wrote or read before is read from memory (names are unique and never rewritten).
+        var segments = await Task.WhenAll(names.Select(async n =>
+        {
+            if (_segments.TryGetValue(n, out var held))
+            {
+                return held;
+            }
+
+            var downloaded = (await Work.GetBlobClient(n).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
+            RememberSegment(n, downloaded);
+            return downloaded;
+        })).ConfigureAwait(false);
+        foreach (var segment in segments)
+        {
+            foreach (var (index, line) in ResultSegmentWriter.Decode(segment))
+            {
+                var local = index - start;
+                // A line that ran more than once (activities are at-least-once) keeps its first copy in name order,
+                // except that an answer beats an error: a retry that failed never hides a result that was stored.
+                if (local >= 0 && local < count
+                    && (lines[local] is not { } kept || (IsErrorLine(kept) && !IsErrorLine(line))))
+                {
+                    lines[local] = line;
+                }
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
+    /// Keeps a segment in memory (up to 256 MB in all). When full (batches that never finalize here, e.g. terminated
+    /// ones, would otherwise pin it) it starts again; a finalize then downloads what is no longer held.
+    /// </summary>
+    private void RememberSegment(string name, byte[] segment)
+    {
+        if (Interlocked.Add(ref _segmentBytes, segment.Length) > MaxSegmentBytes)
+        {
+            _segments.Clear();
+            Interlocked.Exchange(ref _segmentBytes, segment.Length);
+        }
+
+        if (!_segments.TryAdd(name, segment))
+        {
+            Interlocked.Add(ref _segmentBytes, -segment.Length);
+        }
+    }
+
     /// <summary>Whether an output line (with or without its trailing newline) is an error line.</summary>
     private static bool IsErrorLine(ReadOnlyMemory<byte> line) => OutputLines.IsError(line.Span.TrimEnd((byte)'\n'));
 
-    private void ForgetWrittenSegments(string batchId)
+    private void ForgetSegments(string batchId)
     {
         var prefix = batchId + "/";
-        foreach (var name in _writtenSegments.Keys)
+        foreach (var name in _segments.Keys)
         {
-            if (name.StartsWith(prefix, StringComparison.Ordinal) && _writtenSegments.TryRemove(name, out var segment))
+            if (name.StartsWith(prefix, StringComparison.Ordinal) && _segments.TryRemove(name, out var segment))
             {
-                Interlocked.Add(ref _writtenSegmentBytes, -segment.Length);
+                Interlocked.Add(ref _segmentBytes, -segment.Length);
             }
         }
     }

@@ -89,6 +89,52 @@ public static class OutputLines
         return false;
     }
 
+    /// <summary>The usage of a model response body (<c>usage.prompt_tokens</c>, <c>usage.completion_tokens</c>); zeros when absent.</summary>
+    public static (int Prompt, int Completion) ReadUsage(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            return ReadUsage(doc.RootElement);
+        }
+        catch (JsonException)
+        {
+            return (0, 0);
+        }
+    }
+
+    /// <summary>The usage recorded in a success output line (its <c>response.body</c>); zeros when absent.</summary>
+    public static (int Prompt, int Completion) ReadLineUsage(ReadOnlySpan<byte> line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object
+                && response.TryGetProperty("body", out var body)
+                ? ReadUsage(body)
+                : (0, 0);
+        }
+        catch (JsonException)
+        {
+            return (0, 0);
+        }
+    }
+
+    private static (int Prompt, int Completion) ReadUsage(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("usage", out var u) || u.ValueKind != JsonValueKind.Object)
+        {
+            return (0, 0);
+        }
+
+        var p = u.TryGetProperty("prompt_tokens", out var pt) && pt.TryGetInt32(out var pv) ? pv : 0;
+        var c = u.TryGetProperty("completion_tokens", out var ct) && ct.TryGetInt32(out var cv) ? cv : 0;
+        return (p, c);
+    }
+
     private static void WriteCustomId(Utf8JsonWriter w, string? customId)
     {
         if (customId is null)

@@ -23,11 +23,11 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
         var writes = Enumerable.Range(0, 30).Where(i => i != 7).Reverse()
             .Select(i => writer.WriteAsync("b1", i, 10, Encoding.UTF8.GetBytes($"{{\"line\":{i}}}\n"), CancellationToken.None));
         await Task.WhenAll(writes);
-        Assert.True(warm.WrittenSegmentsInMemory("b1") > 0);
+        Assert.True(warm.SegmentsInMemory("b1") > 0);
 
         await warm.FinalizeAsync("b1", prepared, "batch_cancelled", "never ran", "{}"u8.ToArray(), CancellationToken.None);
         var fromMemory = await ReadOutputAsync(warm);
-        Assert.Equal(0, warm.WrittenSegmentsInMemory("b1"));
+        Assert.Equal(0, warm.SegmentsInMemory("b1"));
 
         var cold = await StoreAsync(options);
         await cold.FinalizeAsync("b1", prepared, "batch_cancelled", "never ran", "{}"u8.ToArray(), CancellationToken.None);
@@ -81,6 +81,33 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal(Encoding.UTF8.GetString(answered).TrimEnd('\n'), lines[1]);
         var errors = await store.Output.GetBlobClient("b3/errors.jsonl").DownloadContentAsync();
         Assert.Empty(errors.Value.Content.ToString());
+    }
+
+    [Fact]
+    public async Task The_result_check_finds_lines_without_a_result_and_counts_the_stored_ones_from_storage()
+    {
+        var options = FreshContainers();
+        var writerStore = await StoreAsync(options);
+        var prepared = await PrepareAsync(writerStore, "b4", 25);
+        var writer = new ResultSegmentWriter(writerStore);
+        static byte[] Answer(int i) => OutputLines.Success("b4", i, $"p-{i}", "req", 200,
+            Encoding.UTF8.GetBytes($"{{\"choices\":[],\"usage\":{{\"prompt_tokens\":{i},\"completion_tokens\":2}}}}"));
+
+        // Lines 4 and 21 never stored a result; line 9 failed; line 6 failed once and was answered on a re-run.
+        await Task.WhenAll(Enumerable.Range(0, 25).Where(i => i is not (4 or 21)).Select(i => writer.WriteAsync(
+            "b4", i, 10, i == 9 ? OutputLines.Error("b4", i, "p-9", "content_filter", "filtered") : Answer(i), CancellationToken.None)));
+        await writer.WriteAsync("b4", 6, 10, OutputLines.Error("b4", 6, "p-6", "timeout", "timed out"), CancellationToken.None);
+
+        // A cold store (another process) sees only what storage holds; it keeps what it read for the finalize.
+        var cold = await StoreAsync(options);
+        var check = await cold.CheckResultsAsync("b4", prepared, CancellationToken.None);
+
+        Assert.Equal([4, 21], check.Missing);
+        Assert.Equal(22, check.Stored.Completed);
+        Assert.Equal(1, check.Stored.Failed);
+        Assert.Equal(Enumerable.Range(0, 25).Where(i => i is not (4 or 21 or 9)).Sum(), check.Stored.PromptTokens);
+        Assert.Equal(2 * 22, check.Stored.CompletionTokens);
+        Assert.True(cold.SegmentsInMemory("b4") > 0);
     }
 
     private static IOptions<StorageOptions> FreshContainers() => Options.Create(new StorageOptions

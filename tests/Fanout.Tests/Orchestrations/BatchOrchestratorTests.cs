@@ -78,6 +78,11 @@ public sealed class BatchOrchestratorTests
                     running -= chunk.Window;
                 }
 
+                for (var line = chunk.Start; line < chunk.Start + chunk.Count; line++)
+                {
+                    fake.Store(line, new PromptOutcome(line, true, null, 1, 0));
+                }
+
                 return new BatchCounts(chunk.Count, 0, chunk.Count, 0);
             });
         var input = new BatchInput("b1", "gpt", 20, 0, Prepared: new PreparedBatch(10_250, 0, 500));
@@ -90,6 +95,70 @@ public sealed class BatchOrchestratorTests
         Assert.Equal(10_250, chunks.Sum(c => c.Count));
         Assert.All(chunks, c => Assert.Equal(c.Chunk * 500, c.Start));
         Assert.InRange(peakWindowSum, 1, 20);
+        Assert.Empty(fake.Started);
+        Assert.Equal([[]], fake.Checks);
+    }
+
+    [Fact]
+    public async Task Lines_a_failed_chunk_left_without_a_result_are_run_again_before_finalize()
+    {
+        var fake = new FakeOrchestration();
+        FinalizeInput? finalized = null;
+        fake.Context
+            .Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n.Name == nameof(FinalizeBatchActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Callback((TaskName _, object? i, TaskOptions? _) => finalized = (FinalizeInput)i!)
+            .ReturnsAsync(true);
+        fake.Context
+            .Setup(c => c.CallSubOrchestratorAsync<BatchCounts>(It.Is<TaskName>(n => n.Name == nameof(ChunkOrchestrator)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns(async (TaskName _, object? i, TaskOptions? _) =>
+            {
+                var chunk = (ChunkInput)i!;
+                await Task.Yield();
+                // Chunk 1 fails as a whole after its first 30 lines: lines 130..199 never ran.
+                var ran = chunk.Chunk == 1 ? 30 : chunk.Count;
+                for (var line = chunk.Start; line < chunk.Start + ran; line++)
+                {
+                    fake.Store(line, new PromptOutcome(line, line != 5, line == 5 ? "content_filter" : null, 10, 5));
+                }
+
+                return chunk.Chunk == 1
+                    ? throw new TaskFailedException(nameof(ChunkOrchestrator), 1, new TaskFailureDetails("InvalidOperationException", "chunk failed", null, null, null))
+                    : new BatchCounts(ran, 0, 10 * ran, 5 * ran);
+            });
+        var input = new BatchInput("b1", "gpt", 20, 0, Prepared: new PreparedBatch(250, 0, 100), ChunkSize: 100, MinChunkWindow: 10);
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal(Enumerable.Range(130, 70), fake.Started.Select(s => s.Index).Order());
+        Assert.Equal(2, fake.Checks.Count);
+        Assert.Equal(Enumerable.Range(130, 70), fake.Checks[0]);
+        Assert.Empty(fake.Checks[1]);
+        // The counters come from what storage holds, the lines the failed chunk finished included.
+        Assert.Equal(new BatchCounts(249, 1, 2500, 1250), result.Counts);
+        Assert.Equal(BatchStatus.Completed, result.Status);
+        Assert.Equal(result, finalized!.Result);
+    }
+
+    [Fact]
+    public async Task Lines_still_without_a_result_after_the_repair_rounds_count_as_failed()
+    {
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Index == 3
+                ? throw new TaskFailedException(nameof(PromptActivity), 3, new TaskFailureDetails("RequestFailedException", "storage down", null, null, null))
+                : new PromptOutcome(w.Index, true),
+        };
+        fake.Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
+        var input = new BatchInput("b1", "gpt", 4, 0, Prepared: new PreparedBatch(10, 0, 500), MaxDurableRetries: 1);
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal(BatchOrchestrator.RepairRounds + 1, fake.Checks.Count);
+        Assert.All(fake.Checks, c => Assert.Equal([3], c));
+        // Two tries in the first run, and two in each repair round.
+        Assert.Equal(2 * (BatchOrchestrator.RepairRounds + 1), fake.Started.Count(s => s.Index == 3));
+        Assert.Equal(9, result.Counts.Completed);
+        Assert.Equal(1, result.Counts.Failed);
     }
 
     [Fact]

@@ -53,6 +53,9 @@ internal sealed class FakeOrchestration
                     TaskScheduler.Default);
             });
         Context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback((object? s) => LastStatus = s as BatchProgress);
+        Context
+            .Setup(c => c.CallActivityAsync<ResultCheck>(It.Is<TaskName>(n => n.Name == nameof(CheckResultsActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns((TaskName _, object? input, TaskOptions? _) => Task.FromResult(Check((ResultCheckInput)input!)));
     }
 
     /// <summary>The orchestration clock at the start.</summary>
@@ -86,6 +89,37 @@ internal sealed class FakeOrchestration
     /// <summary>Called with each started item while it is in flight, to let a test cancel mid-batch.</summary>
     public Action<PromptWorkItem>? OnStart { get; set; }
 
+    /// <summary>The result line each line has in "storage": the last outcome that wrote one (not a hand-back, not a throw).</summary>
+    public Dictionary<int, PromptOutcome> Stored { get; } = [];
+
+    /// <summary>Result checks answered, with what they reported missing.</summary>
+    public List<IReadOnlyList<int>> Checks { get; } = [];
+
+    /// <summary>Stores a result for <paramref name="index"/> as an activity that ran elsewhere (a chunk) would.</summary>
+    public void Store(int index, PromptOutcome outcome)
+    {
+        lock (_gate)
+        {
+            Stored[index] = outcome;
+        }
+    }
+
+    private ResultCheck Check(ResultCheckInput input)
+    {
+        lock (_gate)
+        {
+            var missing = Enumerable.Range(0, input.Prepared.Total).Where(i => !Stored.ContainsKey(i)).ToList();
+            var counts = new BatchCounts();
+            foreach (var outcome in Stored.Values)
+            {
+                counts = counts.Add(outcome);
+            }
+
+            Checks.Add(missing);
+            return new ResultCheck(missing, counts);
+        }
+    }
+
     private async Task<PromptOutcome> RunPromptAsync(PromptWorkItem item)
     {
         int delay;
@@ -108,6 +142,15 @@ internal sealed class FakeOrchestration
             _inFlight--;
         }
 
-        return Outcome(item);
+        var outcome = Outcome(item);
+        if (!outcome.WantsRetry)
+        {
+            lock (_gate)
+            {
+                Stored[item.Index] = outcome;
+            }
+        }
+
+        return outcome;
     }
 }

@@ -69,9 +69,33 @@ public sealed class PromptWindowTests
 
         Assert.Equal(38, counts.Completed);
         Assert.Equal(2, counts.Failed);
+        // The line whose activity kept failing was tried again on durable timers until its retries ran out.
+        Assert.Equal(Enumerable.Range(0, 21), fake.Started.Where(s => s.Index == 13).Select(s => s.Attempt));
         // Usage counts every answered call, the content-filtered one included; the activity that threw reported none.
         Assert.Equal(39 * 10, counts.PromptTokens);
         Assert.Equal(39 * 5, counts.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task A_line_whose_activity_failed_through_its_retry_policy_is_run_again_after_a_durable_timer()
+    {
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Index == 7 && w.Attempt < 2
+                ? throw new TaskFailedException("PromptActivity", 7, new TaskFailureDetails("RequestFailedException", "storage down", null, null, null))
+                : new PromptOutcome(w.Index, true, null, 10, 5),
+        };
+
+        var (counts, _) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(20, 4), fake.Cancel.Task);
+
+        Assert.Equal(20, counts.Completed);
+        Assert.Equal(0, counts.Failed);
+        Assert.Equal(2, counts.Retries);
+        Assert.Equal([0, 1, 2], fake.Started.Where(s => s.Index == 7).Select(s => s.Attempt));
+        // Storage trouble is not throttling: no pause of the window, one retry timer per failure.
+        Assert.Equal(
+            [FakeOrchestration.Start.Add(PromptWindow.ActivityFailedRetryDelay), FakeOrchestration.Start.Add(2 * PromptWindow.ActivityFailedRetryDelay)],
+            fake.Timers.Order());
     }
 
     [Fact]
