@@ -33,7 +33,8 @@ public sealed class BatchOrchestratorTests
     [Fact]
     public async Task Small_batch_runs_inline_then_finalizes_with_counts()
     {
-        var fake = new FakeOrchestration();
+        // Activities are held until the window has filled, so the peak does not depend on how fast this machine is.
+        var fake = new FakeOrchestration { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
         FinalizeInput? finalized = null;
         fake.Context
             .Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n.Name == nameof(FinalizeBatchActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
@@ -41,7 +42,14 @@ public sealed class BatchOrchestratorTests
             .ReturnsAsync(true);
         var input = new BatchInput("b1", "gpt", 8, 1_700_000_000, Prepared: new PreparedBatch(120, 3, 500));
 
-        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+        var run = new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+        while (fake.PeakInFlight < 8 && !run.IsCompleted)
+        {
+            await Task.Delay(10);
+        }
+
+        fake.Gate.SetResult();
+        var result = await run;
 
         Assert.Equal(BatchStatus.Completed, result.Status);
         Assert.Equal(120, result.Counts.Completed);
