@@ -2,6 +2,7 @@ using Fanout.Core.Jsonl;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Fanout.Core.Activities;
 
@@ -41,7 +42,7 @@ public sealed class FinalizeBatchActivity(BatchActivities activities) : TaskActi
 }
 
 /// <summary>The batch-level activities, host-agnostic (the Functions app and the portable host both call these).</summary>
-public sealed class BatchActivities(BatchStore store, BatchPreparer preparer)
+public sealed partial class BatchActivities(BatchStore store, BatchPreparer preparer, ILogger<BatchActivities> logger)
 {
     /// <summary>Streams the dropped blob through validation into prepared chunks.</summary>
     public async Task<PreparedBatch> PrepareAsync(PrepareInput input, CancellationToken cancellationToken)
@@ -66,8 +67,19 @@ public sealed class BatchActivities(BatchStore store, BatchPreparer preparer)
     }
 
     /// <summary>Which lines have no stored result yet, and the counts of those that do.</summary>
-    public Task<ResultCheck> CheckResultsAsync(ResultCheckInput input, CancellationToken cancellationToken)
-        => store.CheckResultsAsync(input.BatchId, input.Prepared, cancellationToken);
+    public async Task<ResultCheck> CheckResultsAsync(ResultCheckInput input, CancellationToken cancellationToken)
+    {
+        var check = await store.CheckResultsAsync(input.BatchId, input.Prepared, cancellationToken).ConfigureAwait(false);
+        if (check.Missing.Count > 0)
+        {
+            LogMissing(logger, input.BatchId, check.Missing.Count, check.Missing[0]);
+        }
+
+        return check;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}); they run again")]
+    private static partial void LogMissing(ILogger logger, string batchId, int count, int first);
 
     /// <summary>Writes output.jsonl and errors.jsonl in input order, and batch.json.</summary>
     public Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken)
