@@ -36,9 +36,15 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
             $"simulator requests {stats.Requests}, duplicates {stats.DuplicatePrompts} ({(double)stats.DuplicatePrompts / kills:F1} per crash), peak concurrency {stats.PeakConcurrency}");
         Assert.Equal(count, reference.Output.Count(b => b == (byte)'\n'));
         // A line that lost its result is run again before finalize (and the output still matches); say so when it happens.
-        foreach (var repaired in crashed.Logs.Split('\n').Where(l => l.Contains("no stored result", StringComparison.Ordinal)))
+        var repairs = crashed.Logs.Split('\n').Where(l => l.Contains("no stored result", StringComparison.Ordinal)).ToList();
+        foreach (var repaired in repairs)
         {
             output.WriteLine(repaired.Trim());
+        }
+
+        if (repairs.Count > 0)
+        {
+            output.WriteLine("Host logs:\n" + crashed.Logs);
         }
 
         var expectedLines = System.Text.Encoding.UTF8.GetString(reference.Output).Split('\n');
