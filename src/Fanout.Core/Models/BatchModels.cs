@@ -30,7 +30,14 @@ public sealed record BatchInput(
 public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
-public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false);
+/// <param name="BatchId">The batch.</param>
+/// <param name="Index">The line.</param>
+/// <param name="ChunkSize">Lines per prepared chunk (to find the line's chunk).</param>
+/// <param name="Deployment">The batch's deployment (a line's own <c>model</c> wins).</param>
+/// <param name="Attempt">Durable retries so far (timers after a throttle, a transient error or a failed activity).</param>
+/// <param name="LastAttempt">The last durable retry: a transient model error now writes an error line.</param>
+/// <param name="Failures">Times the activity itself failed through its retry policy (storage trouble, not the model).</param>
+public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0);
 
 /// <summary>What one prompt activity reports back: small, counts only.</summary>
 /// <param name="Index">The line.</param>

@@ -23,6 +23,13 @@ public static class PromptWindow
     public static readonly TimeSpan ActivityFailedRetryDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How many times a line whose activity failed through its whole retry policy (~90 s each) is run again before it
+    /// is given up: rides out several minutes of storage trouble without holding a batch for an hour on a line that
+    /// can never run.
+    /// </summary>
+    public const int ActivityFailedRetries = 3;
+
+    /// <summary>
     /// Runs lines [start, start+count), or only <paramref name="lines"/> when given, and returns their counts;
     /// <paramref name="cancel"/> completes when the batch is cancelled.
     /// </summary>
@@ -125,7 +132,7 @@ public static class PromptWindow
                 // line again after a durable timer, as for a transient model error, until the durable retries run
                 // out; only then is it given up (and filled in at finalize).
                 activityFailed = true;
-                outcome = workItem!.Attempt < chunk.MaxDurableRetries
+                outcome = workItem!.Failures < ActivityFailedRetries && workItem.Attempt < chunk.MaxDurableRetries
                     ? new PromptOutcome(workItem.Index, false, RetryAfterMs: (int)ActivityFailedRetryDelay.TotalMilliseconds)
                     : new PromptOutcome(workItem.Index, false, OutputLines.InternalError);
             }
@@ -152,7 +159,7 @@ public static class PromptWindow
             if (outcome.WantsRetry)
             {
                 var attempt = workItem!.Attempt + 1;
-                var retry = workItem with { Attempt = attempt, LastAttempt = attempt >= chunk.MaxDurableRetries };
+                var retry = workItem with { Attempt = attempt, LastAttempt = attempt >= chunk.MaxDurableRetries, Failures = workItem.Failures + (activityFailed ? 1 : 0) };
                 var due = context.CurrentUtcDateTime.AddMilliseconds(outcome.RetryAfterMs);
                 timers.Add(context.CreateTimer(due, CancellationToken.None), retry);
                 if (outcome.Throttled && due > pauseUntil)
