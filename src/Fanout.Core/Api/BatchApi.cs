@@ -126,7 +126,8 @@ public sealed partial class BatchApi(
             Metadata: metadata,
             ChunkSize: o.ChunkSize,
             MinChunkWindow: o.MinChunkWindow,
-            MaxDurableRetries: openAIOptions.Value.MaxDurableRetries);
+            MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
+            MaxCallSeconds: openAIOptions.Value.MaxCallSeconds);
         await StartAsync(client, input, cancellationToken).ConfigureAwait(false);
         LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
         var meta = await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
@@ -209,7 +210,8 @@ public sealed partial class BatchApi(
             Metadata: new Dictionary<string, string> { ["source_blob"] = $"{store.Input.Name}/{blobName}" },
             ChunkSize: o.ChunkSize,
             MinChunkWindow: o.MinChunkWindow,
-            MaxDurableRetries: openAIOptions.Value.MaxDurableRetries);
+            MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
+            MaxCallSeconds: openAIOptions.Value.MaxCallSeconds);
         await StartAsync(client, input, cancellationToken).ConfigureAwait(false);
         LogBlobStarted(logger, id, blobName);
         return id;

@@ -24,7 +24,8 @@ public sealed record BatchInput(
     IReadOnlyDictionary<string, string>? Metadata = null,
     int ChunkSize = 500,
     int MinChunkWindow = 25,
-    int MaxDurableRetries = 20);
+    int MaxDurableRetries = 20,
+    int MaxCallSeconds = 0);
 
 /// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
 public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20);

@@ -46,6 +46,12 @@ public sealed class OpenAIOptions
     /// <summary>How many times a line may be re-scheduled by the orchestrator after a long throttling wait before it fails.</summary>
     [Range(0, 100, ErrorMessage = "Fanout:OpenAI:MaxDurableRetries must be between 0 and 100.")]
     public int MaxDurableRetries { get; set; } = 20;
+
+    /// <summary>
+    /// The longest one prompt activity can keep a call to the model going: every try timing out, with the longest
+    /// wait between tries, plus a margin for reading the line and storing the result.
+    /// </summary>
+    public int MaxCallSeconds => (TimeoutSeconds * (MaxRetries + 1)) + (Math.Max(MaxInActivityWaitSeconds, 10) * MaxRetries) + 30;
 }
 
 /// <summary>Blob storage settings (<c>Fanout:Storage</c>).</summary>

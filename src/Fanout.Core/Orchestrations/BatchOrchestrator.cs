@@ -95,6 +95,9 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         }
     }
 
+    /// <summary>How long an activity left behind by a failed chunk can still hold a call to the model.</summary>
+    internal static TimeSpan MaxCallTime(BatchInput input) => TimeSpan.FromSeconds(input.MaxCallSeconds > 0 ? input.MaxCallSeconds : 900);
+
     private static long Unix(TaskOrchestrationContext context) => new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero).ToUnixTimeSeconds();
 
     private static async Task<(BatchCounts, bool)> RunInlineAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
@@ -110,6 +113,9 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         var windows = SlotWindows(input.MaxConcurrency, prepared.ChunkCount, input.MinChunkWindow);
         var free = new Queue<int>(Enumerable.Range(0, windows.Length));
         var running = new Dictionary<Task<BatchCounts>, (int Chunk, int Slot)>();
+        // A chunk orchestration that failed (or was terminated) leaves its activities running, up to its window: its
+        // slot stays unused until they must have finished, so the calls in flight never exceed the cap.
+        var cooling = new Dictionary<Task, int>();
         var counts = new BatchCounts();
         var nextChunk = 0;
         var cancelled = false;
@@ -140,12 +146,13 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             context.SetCustomStatus(new BatchProgress(
                 cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, windows.Sum(), [.. running.Values.Select(r => r.Chunk).Order()]));
 
-            if (running.Count == 0)
+            if (running.Count == 0 && (cancelled || cooling.Count == 0))
             {
                 break;
             }
 
             var waitOn = new List<Task>(running.Keys);
+            waitOn.AddRange(cooling.Keys);
             if (!cancelled)
             {
                 waitOn.Add(cancel);
@@ -157,17 +164,25 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                 continue;
             }
 
+            if (cooling.Remove(done, out var cooled))
+            {
+                free.Enqueue(cooled);
+                continue;
+            }
+
             var finished = (Task<BatchCounts>)done;
             var (_, freedSlot) = running[finished];
             running.Remove(finished);
-            free.Enqueue(freedSlot);
             try
             {
                 counts = counts.Add(await finished);
+                free.Enqueue(freedSlot);
             }
             catch (TaskFailedException)
             {
-                // A chunk orchestration failed as a whole: its unfinished lines are filled in at finalize.
+                // A chunk orchestration failed as a whole: the lines it did not finish are run again before finalize
+                // (see RepairAsync); its slot waits until the activities it left behind must be done.
+                cooling.Add(context.CreateTimer(context.CurrentUtcDateTime.Add(MaxCallTime(input)), CancellationToken.None), freedSlot);
             }
         }
 

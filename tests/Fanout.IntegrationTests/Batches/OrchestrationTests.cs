@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Fanout.Core.Models;
+using Fanout.Core.Orchestrations;
 using Fanout.Host.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator;
@@ -49,6 +50,41 @@ public sealed class OrchestrationTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.InRange(stats.PeakConcurrency, 1, 8);
         Assert.Equal(200, stats.Succeeded);
         output.WriteLine($"{backend}: 200 prompts, cap 8, latency 40±20 ms: wall {stopwatch.Elapsed.TotalSeconds:F2} s, simulator peak concurrency {stats.PeakConcurrency}, requests {stats.Requests}, duplicates {stats.DuplicatePrompts}");
+    }
+
+    [Theory]
+    [InlineData(DurableBackendKind.Memory)]
+    [InlineData(DurableBackendKind.AzureStorage)]
+    public async Task A_chunk_orchestration_terminated_mid_run_loses_no_line(DurableBackendKind backend)
+    {
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 50 });
+        await using var app = await FanoutTestApp.StartAsync(azurite.ConnectionString, simulator, backend, output);
+
+        // Three chunks of 100 that run one after another (the cap is below MinChunkWindow): kill the first mid-run.
+        // Its calls take 50 ms, so its slot may be reused after 3 s instead of the default bound on one call.
+        var batch = await app.StartBatchAsync(FanoutTestApp.Jsonl(300), maxConcurrency: 10, chunkSize: 100, maxCallSeconds: 3);
+        while (simulator.Stats.Succeeded < 30)
+        {
+            await Task.Delay(20);
+        }
+
+        var answeredAtKill = simulator.Stats.Succeeded;
+        await app.Client.TerminateInstanceAsync(BatchOrchestrator.ChunkInstanceId(batch.BatchId, 0), "test: the chunk dies");
+        var meta = await app.WaitAsync(batch.BatchId, TimeSpan.FromMinutes(3));
+
+        var result = meta.ReadOutputAs<BatchResult>()!;
+        var lines = await app.ReadOutputAsync(batch.BatchId);
+        var stats = simulator.Stats.Snapshot();
+        var chunk0 = await app.Client.GetInstanceAsync(BatchOrchestrator.ChunkInstanceId(batch.BatchId, 0));
+        output.WriteLine($"{backend}: chunk 0 terminated after {answeredAtKill} answers; requests {stats.Requests}, duplicates {stats.DuplicatePrompts}, peak concurrency {stats.PeakConcurrency}");
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, chunk0?.RuntimeStatus);
+        Assert.Equal(BatchStatus.Completed, result.Status);
+        Assert.Equal(300, result.Counts.Completed);
+        Assert.Equal(0, result.Counts.Failed);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"p-{i}"), lines.Select(l => l.GetProperty("custom_id").GetString()));
+        Assert.All(lines, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("error").ValueKind));
+        Assert.Equal(300, stats.DistinctPrompts);
+        Assert.InRange(stats.PeakConcurrency, 1, 10);
     }
 
     [Fact]

@@ -110,11 +110,15 @@ public sealed class FanoutTestApp : IAsyncDisposable
     }
 
     /// <summary>Prepares <paramref name="jsonl"/> and starts its batch orchestration.</summary>
-    public async Task<BatchInput> StartBatchAsync(byte[] jsonl, int maxConcurrency, int chunkSize = 500)
+    /// <param name="jsonl">The input.</param>
+    /// <param name="maxConcurrency">The cap.</param>
+    /// <param name="chunkSize">Lines per chunk.</param>
+    /// <param name="maxCallSeconds">How long one activity may hold a model call (0: the orchestrator's default).</param>
+    public async Task<BatchInput> StartBatchAsync(byte[] jsonl, int maxConcurrency, int chunkSize = 500, int maxCallSeconds = 0)
     {
         var id = "it_" + Guid.NewGuid().ToString("N")[..12];
         var prepared = await Preparer.PrepareAsync(id, new MemoryStream(jsonl), chunkSize, CancellationToken.None);
-        var input = new BatchInput(id, "gpt-4o-mini", maxConcurrency, 0, Prepared: prepared, ChunkSize: chunkSize);
+        var input = new BatchInput(id, "gpt-4o-mini", maxConcurrency, 0, Prepared: prepared, ChunkSize: chunkSize, MaxCallSeconds: maxCallSeconds);
         await Client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(id));
         return input;
     }

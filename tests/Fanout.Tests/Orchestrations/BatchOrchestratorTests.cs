@@ -145,6 +145,45 @@ public sealed class BatchOrchestratorTests
         Assert.Equal(new BatchCounts(249, 1, 2500, 1250), result.Counts);
         Assert.Equal(BatchStatus.Completed, result.Status);
         Assert.Equal(result, finalized!.Result);
+        // The failed chunk's slot rested until the activities it left behind must be done.
+        Assert.Equal([FakeOrchestration.Start.Add(BatchOrchestrator.MaxCallTime(input))], fake.Timers);
+    }
+
+    [Fact]
+    public async Task The_slot_of_a_failed_chunk_is_not_reused_until_its_activities_must_have_finished()
+    {
+        var fake = new FakeOrchestration();
+        fake.Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
+        var started = new List<(int Chunk, DateTime At)>();
+        fake.Context
+            .Setup(c => c.CallSubOrchestratorAsync<BatchCounts>(It.Is<TaskName>(n => n.Name == nameof(ChunkOrchestrator)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns(async (TaskName _, object? i, TaskOptions? _) =>
+            {
+                var chunk = (ChunkInput)i!;
+                lock (started)
+                {
+                    started.Add((chunk.Chunk, fake.Context.Object.CurrentUtcDateTime));
+                }
+
+                await Task.Yield();
+                for (var line = chunk.Start; line < chunk.Start + chunk.Count; line++)
+                {
+                    fake.Store(line, new PromptOutcome(line, true));
+                }
+
+                return chunk.Chunk == 0
+                    ? throw new TaskFailedException(nameof(ChunkOrchestrator), 0, new TaskFailureDetails("InvalidOperationException", "chunk failed", null, null, null))
+                    : new BatchCounts(chunk.Count);
+            });
+        // One slot (the cap is below two chunk windows), 120 s per call at most.
+        var input = new BatchInput("b1", "gpt", 10, 0, Prepared: new PreparedBatch(300, 0, 100), ChunkSize: 100, MinChunkWindow: 10, MaxCallSeconds: 120);
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal([0, 1, 2], started.Select(s => s.Chunk));
+        Assert.Equal(FakeOrchestration.Start, started[0].At);
+        Assert.True(started[1].At >= FakeOrchestration.Start.AddSeconds(120), $"chunk 1 started at {started[1].At:O}");
+        Assert.Equal(300, result.Counts.Completed);
     }
 
     [Fact]
