@@ -137,6 +137,16 @@ public static class PromptWindow
                     : new PromptOutcome(workItem.Index, false, OutputLines.InternalError);
             }
 
+            if (outcome.Index != workItem!.Index)
+            {
+                // A result for another line: Durable Task matches results to calls by sequence number only, so after
+                // an episode that was lost (a crash between sending its calls and saving its history) and replayed
+                // with its messages in another order, a call's number can come back with an older call's result.
+                // That line's result is stored by the activity that ran it; this one's is not: run it again.
+                ready.Enqueue(workItem);
+                continue;
+            }
+
             counts = counts.Add(outcome);
             if (activityFailed)
             {

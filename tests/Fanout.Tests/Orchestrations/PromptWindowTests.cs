@@ -99,6 +99,25 @@ public sealed class PromptWindowTests
     }
 
     [Fact]
+    public async Task A_result_that_belongs_to_another_line_does_not_count_as_this_lines_and_the_line_runs_again()
+    {
+        // The first call for line 5 comes back with line 4's result (as after a replayed, lost episode).
+        var callsFor5 = 0;
+        var fake = new FakeOrchestration
+        {
+            Outcome = w => w.Index == 5 && Interlocked.Increment(ref callsFor5) == 1
+                ? new PromptOutcome(4, true, null, 10, 5)
+                : new PromptOutcome(w.Index, true, null, 10, 5),
+        };
+
+        var (counts, _) = await PromptWindow.RunAsync(fake.Context.Object, Chunk(10, 3), fake.Cancel.Task);
+
+        Assert.Equal(2, fake.Started.Count(s => s.Index == 5));
+        Assert.Equal(10, counts.Completed);
+        Assert.Equal(10 * 10, counts.PromptTokens);
+    }
+
+    [Fact]
     public async Task Throttled_line_waits_on_a_durable_timer_and_is_retried_until_it_succeeds()
     {
         var fake = new FakeOrchestration
