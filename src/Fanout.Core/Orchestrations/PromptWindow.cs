@@ -2,6 +2,7 @@ using Fanout.Core.Activities;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Fanout.Core.Orchestrations;
 
@@ -143,6 +144,9 @@ public static class PromptWindow
                 // an episode that was lost (a crash between sending its calls and saving its history) and replayed
                 // with its messages in another order, a call's number can come back with an older call's result.
                 // That line's result is stored by the activity that ran it; this one's is not: run it again.
+                context.CreateReplaySafeLogger(typeof(PromptWindow).FullName!)?.LogWarning(
+                    "Batch {BatchId}: the call for line {Index} came back with the result of line {Other}; it runs again",
+                    chunk.BatchId, workItem.Index, outcome.Index);
                 ready.Enqueue(workItem);
                 continue;
             }

@@ -36,7 +36,9 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
             $"simulator requests {stats.Requests}, duplicates {stats.DuplicatePrompts} ({(double)stats.DuplicatePrompts / kills:F1} per crash), peak concurrency {stats.PeakConcurrency}");
         Assert.Equal(count, reference.Output.Count(b => b == (byte)'\n'));
         // A line that lost its result is run again before finalize (and the output still matches); say so when it happens.
-        var repairs = crashed.Logs.Split('\n').Where(l => l.Contains("no stored result", StringComparison.Ordinal)).ToList();
+        var repairs = crashed.Logs.Split('\n')
+            .Where(l => l.Contains("no stored result", StringComparison.Ordinal) || l.Contains("came back with the result", StringComparison.Ordinal))
+            .ToList();
         foreach (var repaired in repairs)
         {
             output.WriteLine(repaired.Trim());
