@@ -82,6 +82,8 @@ public sealed class HostProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // The parameterless wait also waits until the redirected output has been read to its end.
+                await process.WaitForExitAsync();
                 throw new InvalidOperationException($"The host exited with {process.ExitCode}:\n{host.Output}");
             }
 
