@@ -72,15 +72,16 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         {
             var check = await context.CallActivityAsync<ResultCheck>(
                 nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
-            var stored = check.Stored with
-            {
-                Failed = check.Stored.Failed + (round == RepairRounds ? check.Missing.Count : 0),
-                Throttled = counts.Throttled,
-                Retries = counts.Retries,
-            };
-            if (check.Missing.Count == 0 || round == RepairRounds)
+            var stored = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries };
+            if (check.Missing.Count == 0)
             {
                 return (stored, false);
+            }
+
+            if (round == RepairRounds)
+            {
+                // Still without a result: filled in at finalize as failed lines.
+                return (stored with { Failed = stored.Failed + check.Missing.Count }, false);
             }
 
             var repair = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, check.Missing.Count, input.MaxConcurrency, input.MaxDurableRetries);
@@ -90,7 +91,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries };
             if (cancelled)
             {
-                return (stored with { Completed = stored.Completed + again.Completed, Failed = stored.Failed + again.Failed }, true);
+                return (stored.Add(again), true);
             }
         }
     }

@@ -103,7 +103,7 @@ public static class PromptWindow
             var done = await Task.WhenAny(waitOn);
             if (done == cancel)
             {
-                cancelled = true;
+                // Seen at the top of the loop.
                 continue;
             }
 

@@ -147,17 +147,12 @@ public sealed class BatchStore
                 }
                 else if (IsErrorLine(line))
                 {
-                    counts = counts with { Failed = counts.Failed + 1 };
+                    counts = counts.Add(new PromptOutcome(start + i, false));
                 }
                 else
                 {
                     var (prompt, completion) = OutputLines.ReadLineUsage(line.Span);
-                    counts = counts with
-                    {
-                        Completed = counts.Completed + 1,
-                        PromptTokens = counts.PromptTokens + prompt,
-                        CompletionTokens = counts.CompletionTokens + completion,
-                    };
+                    counts = counts.Add(new PromptOutcome(start + i, true, null, prompt, completion));
                 }
             }
         }
