@@ -40,6 +40,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<IChatCompletionInvoker, AzureOpenAIChatInvoker>();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
+        services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<BatchApi>();
         return services;
     }

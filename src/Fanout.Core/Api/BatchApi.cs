@@ -27,7 +27,8 @@ public sealed partial class BatchApi(
     IOptions<BatchOptions> batchOptions,
     IOptions<OpenAIOptions> openAIOptions,
     TimeProvider time,
-    ILogger<BatchApi> logger)
+    ILogger<BatchApi> logger,
+    IStorageFlush storageFlush)
 {
     /// <summary>Header that makes a submit idempotent.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -248,6 +249,9 @@ public sealed partial class BatchApi(
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new StartOrchestrationOptions(input.BatchId), cancellationToken).ConfigureAwait(false);
+
+            // 202 Accepted means the batch is on disk: its prepared lines and its orchestration survive a power loss.
+            await storageFlush.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -52,6 +52,9 @@ public static class BatchObjects
     /// <summary>UTF-8 JSON of a batch object.</summary>
     public static byte[] Serialize(BatchObject batch) => JsonSerializer.SerializeToUtf8Bytes(batch, Json);
 
+    /// <summary>How a host marks the termination of a batch whose orchestration kept failing.</summary>
+    public const string PoisonReasonPrefix = "orchestration_failed_repeatedly: ";
+
     /// <summary>The object of a finished batch.</summary>
     public static BatchObject FromResult(BatchInput input, BatchResult result, BatchStore store) => new(
         input.BatchId,
@@ -78,8 +81,16 @@ public static class BatchObjects
                 return FromResult(input, meta.ReadOutputAs<BatchResult>()!, store);
             case OrchestrationRuntimeStatus.Failed:
             case OrchestrationRuntimeStatus.Terminated:
-                var message = meta.FailureDetails?.ErrorMessage ?? "The batch orchestration ended without finishing.";
-                return FromResult(input, new BatchResult(BatchStatus.Failed, input.Prepared?.Total ?? 0, new BatchCounts(), meta.LastUpdatedAt.ToUnixTimeSeconds(), "batch_failed", message), store);
+                var message = meta.FailureDetails?.ErrorMessage ?? TerminationReason(meta) ?? "The batch orchestration ended without finishing.";
+                var code = "batch_failed";
+                if (message.StartsWith(PoisonReasonPrefix, StringComparison.Ordinal))
+                {
+                    // The host gave up on an orchestration that kept failing at every start (Fanout:Durable:MaxEpisodeAttempts).
+                    code = PoisonReasonPrefix[..^2];
+                    message = "The batch " + message[PoisonReasonPrefix.Length..];
+                }
+
+                return FromResult(input, new BatchResult(BatchStatus.Failed, input.Prepared?.Total ?? 0, new BatchCounts(), meta.LastUpdatedAt.ToUnixTimeSeconds(), code, message), store);
         }
 
         var progress = meta.ReadCustomStatusAs<BatchProgress>();
@@ -111,5 +122,22 @@ public static class BatchObjects
             store.ErrorBlobPath(input.BatchId),
             input.Metadata ?? new Dictionary<string, string>(),
             progress?.Window is > 0 ? progress.Window : null);
+    }
+
+    private static string? TerminationReason(OrchestrationMetadata meta)
+    {
+        if (meta.RuntimeStatus != OrchestrationRuntimeStatus.Terminated || string.IsNullOrEmpty(meta.SerializedOutput))
+        {
+            return null;
+        }
+
+        try
+        {
+            return meta.ReadOutputAs<string>();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return meta.SerializedOutput;
+        }
     }
 }

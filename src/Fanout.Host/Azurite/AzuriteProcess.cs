@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Fanout.Host.Azurite;
 
-/// <summary>A private Azurite (npm) process on three free loopback ports, stopped by its process id on dispose.</summary>
+/// <summary>
+/// The one Azurite (npm) of a data folder, run through <c>fanout-azurite.js</c>. A host either starts it or adopts the
+/// one the folder's record names; it owns it through a control connection that the OS closes when the host dies, and
+/// Azurite stops itself when no host has owned it for <see cref="AzuriteSettings.OrphanGrace"/>.
+/// </summary>
 public sealed partial class AzuriteProcess : IAsyncDisposable
 {
     /// <summary>Azurite's well-known development account (node_modules/azurite/README.md).</summary>
@@ -16,50 +19,54 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// <summary>The published key of <see cref="AccountName"/>; not a secret.</summary>
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    const string SolutionFileName = "Functions.sln";
-    const int MaxStartAttempts = 3;
-    const int MaxCapturedOutputChars = 16_000;
-    static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(10);
-    static readonly SemaphoreSlim InstallLock = new(1, 1);
+    /// <summary>The wrapper's file name; also what identifies its processes on the command line.</summary>
+    public const string ScriptName = "fanout-azurite.js";
 
-    readonly Process process;
-    readonly OutputBuffer output;
+    const int MaxStartAttempts = 3;
+    static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(90);
+    static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    readonly AzuriteControl control;
+    readonly AzuriteRecord record;
+    readonly Process? process;
+    readonly AzuriteOutput? output;
     readonly ILogger? logger;
     int disposed;
 
-    AzuriteProcess(Process process, OutputBuffer output, string dataDirectory, int blobPort, int queuePort, int tablePort, ILogger? logger)
+    AzuriteProcess(string dataDirectory, AzuriteRecord record, AzuriteControl control, Process? process, AzuriteOutput? output, ILogger? logger)
     {
+        DataDirectory = dataDirectory;
+        this.record = record;
+        this.control = control;
         this.process = process;
         this.output = output;
         this.logger = logger;
-        ProcessId = process.Id;
-        DataDirectory = dataDirectory;
-        BlobPort = blobPort;
-        QueuePort = queuePort;
-        TablePort = tablePort;
-        BlobEndpoint = Endpoint(blobPort);
-        QueueEndpoint = Endpoint(queuePort);
-        TableEndpoint = Endpoint(tablePort);
+        BlobEndpoint = Endpoint(record.BlobPort);
+        QueueEndpoint = Endpoint(record.QueuePort);
+        TableEndpoint = Endpoint(record.TablePort);
         ConnectionString =
             $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
             $"BlobEndpoint={BlobEndpoint};QueueEndpoint={QueueEndpoint};TableEndpoint={TableEndpoint};";
     }
 
     /// <summary>Gets the id of the Azurite process; the only handle used to stop it.</summary>
-    public int ProcessId { get; }
+    public int ProcessId => record.ProcessId;
+
+    /// <summary>Gets a value indicating whether this host found the Azurite already running and adopted it.</summary>
+    public bool Adopted => process is null;
 
     /// <summary>Gets the folder Azurite persists its data in.</summary>
     public string DataDirectory { get; }
 
     /// <summary>Gets the loopback port of the blob service.</summary>
-    public int BlobPort { get; }
+    public int BlobPort => record.BlobPort;
 
     /// <summary>Gets the loopback port of the queue service.</summary>
-    public int QueuePort { get; }
+    public int QueuePort => record.QueuePort;
 
     /// <summary>Gets the loopback port of the table service.</summary>
-    public int TablePort { get; }
+    public int TablePort => record.TablePort;
 
     /// <summary>Gets the blob endpoint, including the account path segment.</summary>
     public Uri BlobEndpoint { get; }
@@ -74,37 +81,38 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     public string ConnectionString { get; }
 
     /// <summary>Gets a value indicating whether the process has exited.</summary>
-    public bool HasExited => process.HasExited;
+    public bool HasExited => ProcessIdentity.Identify(record.ProcessId, record.StartedAtUtc, ScriptName) != RecordedProcessState.Alive;
 
     /// <summary>
-    /// Starts Azurite from <c>node_modules/.bin/azurite</c> under <paramref name="repoRoot"/> on three free loopback
-    /// ports, persisting under <paramref name="dataDirectory"/>, and waits until all three ports accept connections.
+    /// Uses the Azurite that serves <paramref name="dataDirectory"/> if it is alive and answers; otherwise stops a hung
+    /// one (by its pid, after checking the pid is still that Azurite) and starts a new one on three free loopback ports.
+    /// Hosts starting on one folder at once are serialised by the folder's lock, so only one of them starts Azurite.
     /// </summary>
     public static async Task<AzuriteProcess> StartAsync(
-        string dataDirectory, string repoRoot, ILogger? logger, CancellationToken cancellationToken)
+        string dataDirectory, string repoRoot, ILogger? logger, CancellationToken cancellationToken, AzuriteSettings? settings = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(repoRoot);
+        settings ??= new AzuriteSettings();
+        var location = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(location);
+        using var folderLock = await AzuriteRecord.LockAsync(location, LockTimeout, cancellationToken).ConfigureAwait(false);
 
-        string executable = GetExecutablePath(repoRoot);
-        if (!File.Exists(executable))
+        if (AzuriteRecord.Read(location) is { } existing)
         {
-            throw new FileNotFoundException(
-                $"Azurite is not installed: '{executable}' is missing. Run 'npm ci' in '{repoRoot}' (needs Node.js) " +
-                $"or call {nameof(AzuriteProcess)}.{nameof(EnsureInstalledAsync)} first.",
-                executable);
+            var adopted = await TryAdoptAsync(location, existing, logger, cancellationToken).ConfigureAwait(false);
+            if (adopted is not null)
+            {
+                return adopted;
+            }
         }
 
-        string location = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(location);
-
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
-            int[] ports = GetFreeLoopbackPorts(3);
+            var ports = GetFreeLoopbackPorts(3);
             try
             {
-                return await StartOnceAsync(executable, location, ports[0], ports[1], ports[2], logger, cancellationToken)
-                    .ConfigureAwait(false);
+                return await StartNewAsync(location, repoRoot, ports[0], ports[1], ports[2], settings, logger, cancellationToken).ConfigureAwait(false);
             }
             catch (AzuriteStartException ex) when (attempt < MaxStartAttempts && ex.PortInUse)
             {
@@ -118,100 +126,28 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a new Azurite on the same ports and data folder as <paramref name="previous"/> (which must have exited):
-    /// a storage outage and recovery, as the same endpoints see it.
+    /// Starts a new Azurite on the same ports and data folder as <paramref name="previous"/> (which must have been
+    /// disposed): a storage outage and recovery, as the same endpoints see it.
     /// </summary>
-    public static Task<AzuriteProcess> RestartAsync(AzuriteProcess previous, string repoRoot, ILogger? logger, CancellationToken cancellationToken)
+    public static async Task<AzuriteProcess> RestartAsync(AzuriteProcess previous, string repoRoot, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(previous);
-        return StartOnceAsync(GetExecutablePath(repoRoot), previous.DataDirectory, previous.BlobPort, previous.QueuePort, previous.TablePort, logger, cancellationToken);
+        using var folderLock = await AzuriteRecord.LockAsync(previous.DataDirectory, LockTimeout, cancellationToken).ConfigureAwait(false);
+        return await StartNewAsync(
+            previous.DataDirectory, repoRoot, previous.BlobPort, previous.QueuePort, previous.TablePort, new AzuriteSettings(), logger, cancellationToken)
+            .ConfigureAwait(false);
     }
-
-    /// <summary>Walks up from <paramref name="startDirectory"/> to the folder holding Functions.sln; null if none.</summary>
-    public static string? FindRepoRoot(string startDirectory)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(startDirectory);
-        for (DirectoryInfo? dir = new(Path.GetFullPath(startDirectory)); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, SolutionFileName)))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Gets a value indicating whether <c>node_modules/.bin/azurite</c> exists under <paramref name="repoRoot"/>.</summary>
-    public static bool IsInstalled(string repoRoot) => File.Exists(GetExecutablePath(repoRoot));
 
     /// <summary>
-    /// Installs the repo's npm tools (Azurite) when <c>node_modules/.bin/azurite</c> is missing:
-    /// <c>npm ci</c> when package-lock.json exists, else <c>npm install</c>.
+    /// Asks Azurite to write all its databases to disk now, from one consistent cut; returns when they are there.
+    /// Without it Azurite saves at most <see cref="AzuriteSettings.SaveInterval"/> later.
     /// </summary>
-    public static async Task EnsureInstalledAsync(string repoRoot, ILogger? logger = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(repoRoot);
-        if (IsInstalled(repoRoot))
-        {
-            return;
-        }
+    public Task FlushAsync(CancellationToken cancellationToken = default) => control.FlushAsync(cancellationToken);
 
-        await InstallLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (IsInstalled(repoRoot))
-            {
-                return;
-            }
-
-            bool hasLock = File.Exists(Path.Combine(repoRoot, "package-lock.json"));
-            string[] arguments = hasLock ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"];
-            if (logger is not null)
-            {
-                Log.Installing(logger, string.Join(' ', arguments), repoRoot);
-            }
-
-            ProcessStartInfo startInfo = new(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
-            {
-                WorkingDirectory = repoRoot,
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (string argument in arguments)
-            {
-                startInfo.ArgumentList.Add(argument);
-            }
-
-            using Process npm = Process.Start(startInfo)
-                ?? throw new InvalidOperationException("Could not start npm; is Node.js installed and on PATH?");
-            Task<string> stdout = npm.StandardOutput.ReadToEndAsync(cancellationToken);
-            Task<string> stderr = npm.StandardError.ReadToEndAsync(cancellationToken);
-            try
-            {
-                await npm.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                npm.Kill(entireProcessTree: true);
-                throw;
-            }
-
-            string text = await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false);
-            if (npm.ExitCode != 0 || !IsInstalled(repoRoot))
-            {
-                throw new InvalidOperationException(
-                    $"'npm {string.Join(' ', arguments)}' in '{repoRoot}' failed with exit code {npm.ExitCode}:{Environment.NewLine}{Tail(text)}");
-            }
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
-    }
-
-    /// <summary>Stops Azurite: SIGTERM first so it flushes its metadata, then kills the process tree by id.</summary>
+    /// <summary>
+    /// Gives up this host's ownership. When no other host owns the Azurite, it saves and stops, and this waits for it
+    /// (killing it by pid if it does not exit in time); otherwise it keeps running for the other hosts.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
@@ -221,36 +157,26 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         try
         {
-            if (!process.HasExited)
+            using var timeout = new CancellationTokenSource(StopTimeout);
+            if (await control.ReleaseAsync(timeout.Token).ConfigureAwait(false))
             {
-                // Azurite saves its LokiJS metadata every 5 s; a plain kill can lose the last writes.
-                if (!OperatingSystem.IsWindows() && await SendTerminateAsync(process.Id).ConfigureAwait(false))
+                if (!await ProcessIdentity.WaitForExitAsync(record.ProcessId, StopTimeout).ConfigureAwait(false))
                 {
-                    using CancellationTokenSource graceful = new(GracefulStopTimeout);
-                    try
-                    {
-                        await process.WaitForExitAsync(graceful.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        // Falls through to the kill below.
-                    }
+                    await ProcessIdentity.KillIfSameAsync(record.ProcessId, record.StartedAtUtc, [ScriptName], StopTimeout).ConfigureAwait(false);
                 }
 
-                if (!process.HasExited)
+                using (await AzuriteRecord.LockAsync(DataDirectory, LockTimeout, CancellationToken.None).ConfigureAwait(false))
                 {
-                    process.Kill(entireProcessTree: true);
-                    using CancellationTokenSource killed = new(GracefulStopTimeout);
-                    await process.WaitForExitAsync(killed.Token).ConfigureAwait(false);
+                    AzuriteRecord.Delete(DataDirectory, record.ProcessId);
                 }
-            }
 
-            if (logger is not null)
-            {
-                Log.Stopped(logger, ProcessId);
+                if (logger is not null)
+                {
+                    Log.Stopped(logger, ProcessId);
+                }
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        catch (Exception ex) when (ex is IOException or TimeoutException or OperationCanceledException or UnauthorizedAccessException)
         {
             if (logger is not null)
             {
@@ -259,134 +185,148 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
         finally
         {
-            process.Dispose();
+            await control.DisposeAsync().ConfigureAwait(false);
+            process?.Dispose();
         }
     }
 
-    /// <summary>Returns the last lines Azurite wrote to stdout and stderr, for diagnostics.</summary>
-    public string GetRecentOutput() => output.ToString();
+    /// <summary>Returns the last lines Azurite wrote to stdout and stderr, for diagnostics (empty when adopted).</summary>
+    public string GetRecentOutput() => output?.ToString() ?? string.Empty;
 
-    static async Task<AzuriteProcess> StartOnceAsync(
-        string executable, string location, int blobPort, int queuePort, int tablePort, ILogger? logger, CancellationToken cancellationToken)
+    static async Task<AzuriteProcess?> TryAdoptAsync(string location, AzuriteRecord existing, ILogger? logger, CancellationToken cancellationToken)
     {
-        ProcessStartInfo startInfo = new(executable)
+        string[] identity = [ScriptName, location];
+        var state = ProcessIdentity.Identify(existing.ProcessId, existing.StartedAtUtc, identity);
+        if (state == RecordedProcessState.Alive)
+        {
+            var (control, hung) = await AzuriteControl.AttachAsync(existing.ControlPort, AttachTimeout, cancellationToken).ConfigureAwait(false);
+            if (control is not null)
+            {
+                if (logger is not null)
+                {
+                    Log.Adopted(logger, existing.ProcessId, location);
+                }
+
+                return new AzuriteProcess(location, existing, control, process: null, output: null, logger);
+            }
+
+            // Alive but hung: stop it by its pid now. Refusing: it is saving on its way out, so give it time to exit first.
+            if (hung || !await ProcessIdentity.WaitForExitAsync(existing.ProcessId, StopTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                if (logger is not null)
+                {
+                    Log.KillingHung(logger, existing.ProcessId);
+                }
+
+                await ProcessIdentity.KillIfSameAsync(existing.ProcessId, existing.StartedAtUtc, identity, StopTimeout).ConfigureAwait(false);
+            }
+        }
+        else if (logger is not null)
+        {
+            Log.StaleRecord(logger, existing.ProcessId, state.ToString());
+        }
+
+        File.Delete(Path.Combine(location, AzuriteRecord.FileName));
+        return null;
+    }
+
+    static async Task<AzuriteProcess> StartNewAsync(
+        string location, string repoRoot, int blobPort, int queuePort, int tablePort, AzuriteSettings settings, ILogger? logger, CancellationToken cancellationToken)
+    {
+        var packageDirectory = GetPackageDirectory(repoRoot);
+        if (!File.Exists(Path.Combine(packageDirectory, "dist", "src", "azurite.js")))
+        {
+            throw new FileNotFoundException(
+                $"Azurite is not installed: '{packageDirectory}' is missing. Run 'npm ci' in '{repoRoot}' (needs Node.js) " +
+                $"or call {nameof(AzuriteProcess)}.{nameof(EnsureInstalledAsync)} first.",
+                packageDirectory);
+        }
+
+        var script = WriteScript(location);
+        ProcessStartInfo startInfo = new(OperatingSystem.IsWindows() ? "node.exe" : "node")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
             WorkingDirectory = location,
         };
         string[] arguments =
         [
-            "--silent",
-            "--skipApiVersionCheck",
-            "--loose",
-            "--disableTelemetry",
+            script,
+            "--azurite-package", packageDirectory,
             "--location", location,
-            "--blobHost", "127.0.0.1", "--blobPort", Port(blobPort),
-            "--queueHost", "127.0.0.1", "--queuePort", Port(queuePort),
-            "--tableHost", "127.0.0.1", "--tablePort", Port(tablePort),
+            "--blobPort", Port(blobPort), "--queuePort", Port(queuePort), "--tablePort", Port(tablePort),
+            "--orphanGraceMs", Port((int)settings.OrphanGrace.TotalMilliseconds),
+            "--saveIntervalMs", Port((int)settings.SaveInterval.TotalMilliseconds),
         ];
-        foreach (string argument in arguments)
+        foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }
 
-        OutputBuffer output = new();
+        AzuriteOutput output = new(logger);
         Process process = new() { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => output.Add(e.Data, logger, isError: false);
-        process.ErrorDataReceived += (_, e) => output.Add(e.Data, logger, isError: true);
+        process.OutputDataReceived += (_, e) => output.Add(e.Data, isError: false);
+        process.ErrorDataReceived += (_, e) => output.Add(e.Data, isError: true);
         if (!process.Start())
         {
             process.Dispose();
-            throw new InvalidOperationException($"Could not start '{executable}'.");
+            throw new InvalidOperationException("Could not start node; is Node.js installed and on PATH?");
         }
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        AzuriteProcess azurite = new(process, output, location, blobPort, queuePort, tablePort, logger);
         try
         {
-            await WaitUntilListeningAsync(azurite, cancellationToken).ConfigureAwait(false);
+            var controlPort = await output.WaitUntilReadyAsync(process, settings.StartTimeout, cancellationToken).ConfigureAwait(false);
+            var record = new AzuriteRecord(process.Id, process.StartTime.ToUniversalTime(), blobPort, queuePort, tablePort, controlPort);
+            var control = await AzuriteControl.TryAttachAsync(controlPort, AttachTimeout, cancellationToken).ConfigureAwait(false)
+                ?? throw new AzuriteStartException($"Azurite (pid {process.Id}) did not answer on its control port {controlPort}.\n{output}", portInUse: false);
+            record.Write(location);
+            if (logger is not null)
+            {
+                Log.Started(logger, process.Id, blobPort, queuePort, tablePort, location);
+            }
+
+            return new AzuriteProcess(location, record, control, process, output, logger);
         }
         catch
         {
-            await azurite.DisposeAsync().ConfigureAwait(false);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            process.Dispose();
             throw;
         }
-
-        if (logger is not null)
-        {
-            Log.Started(logger, azurite.ProcessId, blobPort, queuePort, tablePort, location);
-        }
-
-        return azurite;
     }
 
-    static async Task WaitUntilListeningAsync(AzuriteProcess azurite, CancellationToken cancellationToken)
+    /// <summary>Writes the wrapper (an embedded resource, so a published host needs no source tree for it) into the data folder.</summary>
+    static string WriteScript(string location)
     {
-        using CancellationTokenSource timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(StartTimeout);
-        int[] pending = [azurite.BlobPort, azurite.QueuePort, azurite.TablePort];
-        int next = 0;
-        while (next < pending.Length)
+        var path = Path.Combine(location, ScriptName);
+        using var resource = typeof(AzuriteProcess).Assembly.GetManifestResourceStream(ScriptName)
+            ?? throw new InvalidOperationException($"The resource {ScriptName} is missing from {typeof(AzuriteProcess).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(resource);
+        var text = reader.ReadToEnd();
+        if (!File.Exists(path) || File.ReadAllText(path) != text)
         {
-            if (azurite.process.HasExited)
-            {
-                // Let the asynchronous readers drain what the process wrote before it died.
-                await azurite.process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                string text = azurite.output.ToString();
-                throw new AzuriteStartException(
-                    $"Azurite exited with code {azurite.process.ExitCode} before listening on 127.0.0.1:{pending[next]}." +
-                    $"{Environment.NewLine}{text}",
-                    portInUse: text.Contains("EADDRINUSE", StringComparison.Ordinal));
-            }
+            File.WriteAllText(path + ".tmp", text);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
 
-            if (await CanConnectAsync(pending[next], timeout.Token).ConfigureAwait(false))
-            {
-                next++;
-                continue;
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException(
-                    $"Azurite did not listen on 127.0.0.1:{pending[next]} within {StartTimeout.TotalSeconds:0} s." +
-                    $"{Environment.NewLine}{azurite.output}");
-            }
-        }
-    }
-
-    static async Task<bool> CanConnectAsync(int port, CancellationToken cancellationToken)
-    {
-        using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
+        return path;
     }
 
     static int[] GetFreeLoopbackPorts(int count)
     {
         // Hold all listeners at once so the ports are distinct, then release them for Azurite.
-        TcpListener[] listeners = new TcpListener[count];
+        var listeners = new TcpListener[count];
         try
         {
-            for (int i = 0; i < count; i++)
+            for (var i = 0; i < count; i++)
             {
                 listeners[i] = new TcpListener(IPAddress.Loopback, 0);
                 listeners[i].Start();
@@ -396,92 +336,16 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
         finally
         {
-            foreach (TcpListener? listener in listeners)
+            foreach (var listener in listeners)
             {
                 listener?.Stop();
             }
         }
     }
 
-    static string GetExecutablePath(string repoRoot) =>
-        Path.Combine(repoRoot, "node_modules", ".bin", OperatingSystem.IsWindows() ? "azurite.cmd" : "azurite");
-
     static Uri Endpoint(int port) => new($"http://127.0.0.1:{Port(port)}/{AccountName}");
 
     static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
-    static string Tail(string text) => text.Length <= MaxCapturedOutputChars ? text : text[^MaxCapturedOutputChars..];
-
-    static async Task<bool> SendTerminateAsync(int pid)
-    {
-        // SIGTERM by process id through kill(1); .NET itself can only send SIGKILL.
-        ProcessStartInfo startInfo = new("kill") { UseShellExecute = false, RedirectStandardError = true };
-        startInfo.ArgumentList.Add("-TERM");
-        startInfo.ArgumentList.Add(pid.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            using Process? kill = Process.Start(startInfo);
-            if (kill is null)
-            {
-                return false;
-            }
-
-            await kill.WaitForExitAsync().ConfigureAwait(false);
-            return kill.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
-
-    sealed class AzuriteStartException(string message, bool portInUse) : InvalidOperationException(message)
-    {
-        public bool PortInUse { get; } = portInUse;
-    }
-
-    sealed class OutputBuffer
-    {
-        readonly Lock gate = new();
-        readonly StringBuilder text = new();
-
-        public void Add(string? line, ILogger? logger, bool isError)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (gate)
-            {
-                text.AppendLine(line);
-                if (text.Length > MaxCapturedOutputChars)
-                {
-                    text.Remove(0, text.Length - MaxCapturedOutputChars);
-                }
-            }
-
-            if (logger is not null)
-            {
-                if (isError)
-                {
-                    Log.StandardError(logger, line);
-                }
-                else
-                {
-                    Log.StandardOutput(logger, line);
-                }
-            }
-        }
-
-        public override string ToString()
-        {
-            lock (gate)
-            {
-                return text.ToString();
-            }
-        }
-    }
 
     static partial class Log
     {
@@ -494,16 +358,19 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         [LoggerMessage(3, LogLevel.Warning, "Could not stop Azurite (pid {ProcessId})")]
         public static partial void StopFailed(ILogger logger, Exception exception, int processId);
 
-        [LoggerMessage(4, LogLevel.Debug, "azurite: {Line}")]
-        public static partial void StandardOutput(ILogger logger, string line);
-
-        [LoggerMessage(5, LogLevel.Warning, "azurite stderr: {Line}")]
-        public static partial void StandardError(ILogger logger, string line);
-
         [LoggerMessage(6, LogLevel.Warning, "Azurite lost a port race on attempt {Attempt}; retrying on new ports")]
         public static partial void PortRace(ILogger logger, int attempt);
 
         [LoggerMessage(7, LogLevel.Information, "Installing Azurite: npm {Arguments} in {RepoRoot}")]
         public static partial void Installing(ILogger logger, string arguments, string repoRoot);
+
+        [LoggerMessage(8, LogLevel.Information, "Adopted the running Azurite (pid {ProcessId}) of {Location}")]
+        public static partial void Adopted(ILogger logger, int processId, string location);
+
+        [LoggerMessage(9, LogLevel.Warning, "Azurite (pid {ProcessId}) is alive but does not answer; stopping it by its pid")]
+        public static partial void KillingHung(ILogger logger, int processId);
+
+        [LoggerMessage(10, LogLevel.Information, "The data folder's record names pid {ProcessId}, which is {State}: starting a new Azurite")]
+        public static partial void StaleRecord(ILogger logger, int processId, string state);
     }
 }

@@ -68,17 +68,27 @@ public sealed class DurableBackendOptions : IValidatableObject
     public int ControlQueueBatchSize { get; set; } = 32;
 
     /// <summary>
-    /// Gets or sets how long a dequeued message stays invisible: after a crash, in-flight work reappears after this.
-    /// Locks of running activities are renewed, so long calls are not run twice.
+    /// Gets or sets how long a dequeued activity message stays invisible: after a crash, the calls that were in flight
+    /// run again once it expires, and until then they hold their batch's window. Locks of running activities are
+    /// renewed every quarter of it, so long calls are not run twice (on a real account that is one queue transaction
+    /// per running call every few seconds).
     /// </summary>
-    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(12);
 
     /// <summary>
     /// Gets or sets how long a fetched control-queue message stays invisible. Azure Storage prefetches these into memory;
     /// after a crash they reappear only when this expires, so it bounds how long a killed host's batches stall
     /// (Azure Storage's own default is 5 minutes). Duplicate deliveries are de-duplicated by the backend.
     /// </summary>
-    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how many times in a row an orchestration's episode may fail (the host crashing while it runs, or
+    /// the backend failing it) before the batch is terminated as failed instead of being run again at every start;
+    /// 0 turns the bound off.
+    /// </summary>
+    [Range(0, 1_000)]
+    public int MaxEpisodeAttempts { get; set; } = 5;
 
     /// <summary>Gets or sets how long a graceful stop waits for in-flight activities before handing them back to the queue.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -112,14 +122,14 @@ public sealed class DurableBackendOptions : IValidatableObject
             yield return new ValidationResult("MaxQueuePollingInterval must be between 0 and 30 s.", [nameof(MaxQueuePollingInterval)]);
         }
 
-        if (WorkItemVisibilityTimeout < TimeSpan.FromSeconds(30))
+        if (WorkItemVisibilityTimeout < TimeSpan.FromSeconds(8))
         {
-            yield return new ValidationResult("WorkItemVisibilityTimeout must be at least 30 s.", [nameof(WorkItemVisibilityTimeout)]);
+            yield return new ValidationResult("WorkItemVisibilityTimeout must be at least 8 s.", [nameof(WorkItemVisibilityTimeout)]);
         }
 
-        if (ControlQueueVisibilityTimeout < TimeSpan.FromSeconds(10))
+        if (ControlQueueVisibilityTimeout < TimeSpan.FromSeconds(5))
         {
-            yield return new ValidationResult("ControlQueueVisibilityTimeout must be at least 10 s.", [nameof(ControlQueueVisibilityTimeout)]);
+            yield return new ValidationResult("ControlQueueVisibilityTimeout must be at least 5 s.", [nameof(ControlQueueVisibilityTimeout)]);
         }
 
         if (ExtendedSessionIdleTimeout <= TimeSpan.Zero || ExtendedSessionIdleTimeout > TimeSpan.FromMinutes(10))

@@ -41,7 +41,15 @@ internal sealed partial class DurableSidecarHostedService(
             options.MaxConcurrentOrchestrations,
             renewInterval,
             logger,
-            options.Backend == DurableBackendKind.AzureStorage ? options.ActivityFetchers : 1);
+            options.Backend == DurableBackendKind.AzureStorage ? options.ActivityFetchers : 1)
+        {
+            Attempts = options.Backend == DurableBackendKind.AzureStorage && options.MaxEpisodeAttempts > 0
+                ? new EpisodeAttempts(
+                    new Azure.Storage.Blobs.BlobContainerClient(options.StorageConnectionString, options.TaskHubName.ToLowerInvariant() + "-attempts"),
+                    options.MaxEpisodeAttempts,
+                    logger)
+                : null,
+        };
 
         // The queues, tables and containers must exist before anything (the client included) touches them.
         await inner.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -66,6 +66,9 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
 
     public int InFlightActivities => activities.Count;
 
+    /// <summary>Gets the poison bound: null when episodes are not counted (the memory backend).</summary>
+    public EpisodeAttempts? Attempts { get; init; }
+
     public int InFlightOrchestrations => orchestrations.Count;
 
     public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
@@ -232,6 +235,12 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
             return null!;
         }
 
+        if (Attempts is not null && await Attempts.BeginAsync(workItem.InstanceId, cancellationToken).ConfigureAwait(false))
+        {
+            await Attempts.TerminateAsync(inner, workItem).ConfigureAwait(false);
+            return null!;
+        }
+
         orchestrations.TryAdd(workItem, 0);
         MarkProgress();
         if (orchestrationDrain.IsCancellationRequested && orchestrations.TryRemove(workItem, out _))
@@ -247,7 +256,7 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) =>
         inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
 
-    public Task CompleteTaskOrchestrationWorkItemAsync(
+    public async Task CompleteTaskOrchestrationWorkItemAsync(
         TaskOrchestrationWorkItem workItem,
         OrchestrationRuntimeState newOrchestrationRuntimeState,
         IList<TaskMessage> outboundMessages,
@@ -264,8 +273,12 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
             NormalizeTags([continuedAsNewMessage]);
         }
 
-        return inner.CompleteTaskOrchestrationWorkItemAsync(
-            workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState);
+        await inner.CompleteTaskOrchestrationWorkItemAsync(
+            workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState).ConfigureAwait(false);
+        if (Attempts is not null)
+        {
+            await Attempts.SucceededAsync(workItem.InstanceId).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -326,16 +339,21 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
         }
     }
 
-    public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    public async Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
     {
         if (!orchestrations.ContainsKey(workItem))
         {
-            return Task.CompletedTask;
+            return;
         }
 
         // An abandoned episode ends its session: the release that follows must really release.
         abandoned.TryAdd(workItem, 0);
-        return inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
+        if (Attempts is not null && !stopping.IsCancellationRequested && !orchestrationDrain.IsCancellationRequested)
+        {
+            await Attempts.FailedAsync(workItem.InstanceId).ConfigureAwait(false);
+        }
+
+        await inner.AbandonTaskOrchestrationWorkItemAsync(workItem).ConfigureAwait(false);
     }
 
     public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)

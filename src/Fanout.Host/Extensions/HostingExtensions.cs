@@ -1,11 +1,13 @@
 using Fanout.Core;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
+using Fanout.Core.Storage;
 using Fanout.Host.Azurite;
 using Fanout.Host.Durable;
 using Fanout.Host.Services;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
+using Microsoft.Extensions.Options;
 
 namespace Fanout.Host.Extensions;
 
@@ -46,9 +48,12 @@ public static class HostingExtensions
                     ?? throw new InvalidOperationException("Fanout:Storage:ConnectionString is not set and no repository checkout was found to run the embedded Azurite from.");
                 await AzuriteProcess.EnsureInstalledAsync(repoRoot, null, cancellationToken).ConfigureAwait(false);
                 var dataDirectory = config["Fanout:Host:DataDirectory"] ?? Path.Combine(repoRoot, ".fanout", "azurite");
-                embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, cancellationToken).ConfigureAwait(false);
+                var azuriteSettings = config.GetSection("Fanout:Host:Azurite").Get<AzuriteSettings>() ?? new AzuriteSettings();
+                embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, cancellationToken, azuriteSettings).ConfigureAwait(false);
                 config["Fanout:Storage:ConnectionString"] = embedded.Azurite.ConnectionString;
-                await console.WriteLineAsync($"Storage: embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
+                builder.Services.AddSingleton<IStorageFlush>(new EmbeddedAzuriteFlush(embedded));
+                var how = embedded.Azurite.Adopted ? "adopted the running" : "started";
+                await console.WriteLineAsync($"Storage: {how} embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
             }
 
             if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]))
@@ -78,6 +83,21 @@ public static class HostingExtensions
         if (config.GetSection(DurableBackendOptions.SectionName)["MaxConcurrentActivities"] is null)
         {
             durable.MaxConcurrentActivities = Math.Max(durable.MaxConcurrentActivities, batch.MaxConcurrencyLimit);
+        }
+
+        // Ctrl+C / SIGTERM is bounded: the drain gets half of the shutdown time, the ordered stop the rest.
+        var shutdownTimeout = config.GetValue(ShutdownBackstop.Key, ShutdownBackstop.DefaultTimeout);
+        if (shutdownTimeout <= TimeSpan.Zero)
+        {
+            throw new OptionsValidationException(ShutdownBackstop.Key, typeof(HostOptions), [$"{ShutdownBackstop.Key} must be positive, e.g. 00:00:15."]);
+        }
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
+        builder.Services.AddHostedService(sp => new ShutdownBackstop(
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ShutdownBackstop>>(), shutdownTimeout));
+        if (config.GetSection(DurableBackendOptions.SectionName)["DrainTimeout"] is null)
+        {
+            durable.DrainTimeout = TimeSpan.FromTicks(Math.Min(durable.DrainTimeout.Ticks, shutdownTimeout.Ticks / 2));
         }
 
         builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());

@@ -117,6 +117,31 @@ public sealed class HostProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGKILL to the host alone, as a crash or <c>kill -9 PID</c> does: what it started is left to notice.</summary>
+    public async Task KillHostOnlyAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Sends SIGINT (Ctrl+C) and waits for the host to exit; returns how long it took.</summary>
+    public async Task<TimeSpan> InterruptAsync(TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        if (!_process.HasExited)
+        {
+            _ = Signals.Send(_process.Id, Signals.Interrupt);
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return stopwatch.Elapsed;
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
