@@ -124,7 +124,15 @@ public sealed class EmbeddedAzuriteTests(ITestOutputHelper output) : IAsyncLifet
             var container = new BlobServiceClient(connectionString).GetBlobContainerClient("kept");
             await container.CreateIfNotExistsAsync();
             await container.UploadBlobAsync("b.txt", BinaryData.FromString("still here"));
+            var simulator = System.Text.RegularExpressions.Regex.Match(host.Output, @"SIMULATOR at (http://\S+?)/? ").Groups[1].Value;
+            Assert.StartsWith("http://127.0.0.1:", simulator, StringComparison.Ordinal);
             await host.KillHostOnlyAsync();
+
+            // The embedded simulator lives inside the host process: it is gone with it.
+            using (var probe = new HttpClient())
+            {
+                await Assert.ThrowsAsync<HttpRequestException>(() => probe.GetAsync(simulator + "/stats"));
+            }
 
             var stopwatch = Stopwatch.StartNew();
             Assert.True(await ProcessIdentity.WaitForExitAsync(azurite.ProcessId, TimeSpan.FromSeconds(30)));
