@@ -41,6 +41,8 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<BatchApi>();
+        services.TryAddSingleton<OpenAICompat.OpenAIFileStore>();
+        services.TryAddSingleton<OpenAICompat.OpenAIBatchApi>();
         return services;
     }
 
