@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Fanout.Simulator.Faults;
 
@@ -89,13 +90,23 @@ internal static class EmbeddingsEndpoint
                     writer.WriteStartObject();
                     writer.WriteString("object"u8, "embedding"u8);
                     writer.WriteNumber("index"u8, i);
-                    writer.WriteStartArray("embedding"u8);
-                    foreach (var value in SimulatorEmbeddings.VectorFor(request.Inputs[i], request.Dimensions))
+                    var vector = SimulatorEmbeddings.VectorFor(request.Inputs[i], request.Dimensions);
+                    if (request.Base64)
                     {
-                        writer.WriteNumberValue(value);
+                        // encoding_format "base64" (what the OpenAI SDKs ask for): the little-endian float32 bytes.
+                        writer.WriteBase64String("embedding"u8, MemoryMarshal.AsBytes(vector.AsSpan()));
+                    }
+                    else
+                    {
+                        writer.WriteStartArray("embedding"u8);
+                        foreach (var value in vector)
+                        {
+                            writer.WriteNumberValue(value);
+                        }
+
+                        writer.WriteEndArray();
                     }
 
-                    writer.WriteEndArray();
                     writer.WriteEndObject();
                 }
 
@@ -120,7 +131,7 @@ internal static class EmbeddingsEndpoint
         }
     }
 
-    private sealed record EmbeddingsRequest(IReadOnlyList<string> Inputs, string? Model, int Dimensions);
+    private sealed record EmbeddingsRequest(IReadOnlyList<string> Inputs, string? Model, int Dimensions, bool Base64);
 
     private static async Task<(EmbeddingsRequest? Request, string? Error)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -167,8 +178,19 @@ internal static class EmbeddingsEndpoint
                 return (null, $"'dimensions' must be an integer from 1 to {SimulatorEmbeddings.MaxDimensions}.");
             }
 
+            var base64 = false;
+            if (root.TryGetProperty("encoding_format", out var f) && f.ValueKind != JsonValueKind.Null)
+            {
+                if (f.ValueKind != JsonValueKind.String || f.GetString() is not ("float" or "base64"))
+                {
+                    return (null, "'encoding_format' must be \"float\" or \"base64\".");
+                }
+
+                base64 = f.GetString() == "base64";
+            }
+
             var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-            return (new EmbeddingsRequest(inputs, model, dimensions), null);
+            return (new EmbeddingsRequest(inputs, model, dimensions, base64), null);
         }
     }
 }
