@@ -133,7 +133,7 @@ public static class AccessKeys
 
                     context.Response.Headers.WWWAuthenticate = "Bearer";
                     await BatchApi.Error(StatusCodes.Status401Unauthorized, "unauthorized",
-                        $"A valid key is required: send it as 'Authorization: Bearer KEY' or 'api-key: KEY' (the host's {SettingName}).").ExecuteAsync(context).ConfigureAwait(false);
+                        $"A valid key is required: send it as \"Authorization: Bearer KEY\" or \"api-key: KEY\" (the {SettingName} of this host).").ExecuteAsync(context).ConfigureAwait(false);
                 });
             }
 
