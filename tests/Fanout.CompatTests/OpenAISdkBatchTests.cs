@@ -69,15 +69,19 @@ public sealed class OpenAISdkBatchTests(CompatHostFixture fixture) : IClassFixtu
         Assert.Equal(["invalid_url", "invalid_body"], errors.Select(l => l.GetProperty("error").GetProperty("code").GetString()));
 
         var outputFile = (await fixture.Files.GetFileAsync(done.GetProperty("output_file_id").GetString()!)).Value;
+        var errorFile = (await fixture.Files.GetFileAsync(done.GetProperty("error_file_id").GetString()!)).Value;
         Assert.Equal(FilePurpose.BatchOutput, outputFile.Purpose);
-        var listed = (await fixture.Files.GetFilesAsync()).Value;
-        Assert.Contains(listed, f => f.Id == file.Id);
-        Assert.Contains(listed, f => f.Id == outputFile.Id);
+        Assert.Equal((await fixture.Files.DownloadFileAsync(outputFile.Id)).Value.ToArray().Length, outputFile.SizeInBytes);
+        Assert.Equal((await fixture.Files.DownloadFileAsync(errorFile.Id)).Value.ToArray().Length, errorFile.SizeInBytes);
+        Assert.Contains((await fixture.Files.GetFilesAsync()).Value, f => f.Id == file.Id);
 
-        // One store: the same batch under the native API.
+        // One store: the same batch under the native API, whose results stay when the OpenAI output file is deleted.
         var native = await fixture.Http.GetFromJsonAsync<JsonElement>($"/api/batches/{id}");
         Assert.Equal("completed", native.GetProperty("status").GetString());
         Assert.Equal(8, native.GetProperty("request_counts").GetProperty("completed").GetInt32());
+        Assert.True((await fixture.Files.DeleteFileAsync(outputFile.Id)).Value.Deleted);
+        Assert.Equal(404, (await Assert.ThrowsAsync<ClientResultException>(() => fixture.Files.GetFileAsync(outputFile.Id))).Status);
+        Assert.Equal(10, Lines(await fixture.Http.GetStringAsync($"/api/batches/{id}/results")).Count);
     }
 
     [Fact]

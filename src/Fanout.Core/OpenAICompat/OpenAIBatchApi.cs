@@ -31,6 +31,7 @@ public sealed partial class OpenAIBatchApi(
     ILogger<OpenAIBatchApi> logger)
 {
     private const int MaxPurposeBytes = 64;
+    private const string JsonlContentType = "application/jsonl; charset=utf-8";
 
     /// <summary><c>POST /v1/files</c> (multipart: <c>purpose=batch</c>, <c>file</c>): streams the file into storage, checking the limits as it goes.</summary>
     public async Task<IResult> UploadFileAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -149,8 +150,13 @@ public sealed partial class OpenAIBatchApi(
             return error;
         }
 
-        var stream = await files.OpenReadAsync(file!.Id, cancellationToken).ConfigureAwait(false);
-        return stream is null ? FileNotFound(id) : Results.Stream(stream, "application/jsonl; charset=utf-8");
+        if (file!.Purpose == OpenAIFileStore.BatchOutputPurpose && OpenAIFileStore.ParseBatchFileId(file.Id) is { } batchFile)
+        {
+            return Results.Stream(body => files.WriteBatchFileAsync(batchFile.BatchId, batchFile.Errors, body, cancellationToken), JsonlContentType);
+        }
+
+        var stream = await files.OpenReadAsync(file.Id, cancellationToken).ConfigureAwait(false);
+        return stream is null ? FileNotFound(id) : Results.Stream(stream, JsonlContentType);
     }
 
     /// <summary><c>DELETE /v1/files/{id}</c>: 409 while a batch that reads the file runs.</summary>
@@ -170,9 +176,20 @@ public sealed partial class OpenAIBatchApi(
             }
         }
 
-        return await files.DeleteAsync(id, cancellationToken).ConfigureAwait(false)
-            ? Results.Json(new OpenAIFileDeleted(id), BatchObjects.Json)
-            : FileNotFound(id);
+        if (await files.DeleteAsync(id, cancellationToken).ConfigureAwait(false))
+        {
+            return Results.Json(new OpenAIFileDeleted(id), BatchObjects.Json);
+        }
+
+        // A batch's output or error file: from now on it is not found; the batch's results under /api/batches stay.
+        var (file, _) = await FindFileAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (file is null)
+        {
+            return FileNotFound(id);
+        }
+
+        await files.DeleteBatchFileAsync(id, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new OpenAIFileDeleted(id), BatchObjects.Json);
     }
 
     /// <summary><c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?}</c>.</summary>
@@ -280,8 +297,7 @@ public sealed partial class OpenAIBatchApi(
 
     /// <summary>
     /// Maps a native batch object to OpenAI's. Statuses pass through, except that a running batch whose every line has
-    /// a result is <c>finalizing</c> (its ordered output is being written). A finished batch's output and error files
-    /// are written on first use.
+    /// a result is <c>finalizing</c> (its ordered output is being written).
     /// </summary>
     internal static OpenAIBatchObject ToOpenAI(BatchInput input, BatchObject native, string? outputFileId, string? errorFileId)
     {
@@ -318,13 +334,12 @@ public sealed partial class OpenAIBatchApi(
         var native = await BatchObjects.FromMetadataAsync(meta, client, store, cancellationToken).ConfigureAwait(false);
         string? outputId = null;
         string? errorId = null;
-        if (native.Status is BatchStatus.Completed or BatchStatus.Cancelled)
+        if (native.Status is BatchStatus.Completed or BatchStatus.Cancelled
+            && await files.BatchFileSizesAsync(native.Id, cancellationToken).ConfigureAwait(false) is { } sizes)
         {
-            var now = time.GetUtcNow();
-            var output = await files.EnsureBatchFileAsync(native.Id, errors: false, now, cancellationToken).ConfigureAwait(false);
-            var errors = await files.EnsureBatchFileAsync(native.Id, errors: true, now, cancellationToken).ConfigureAwait(false);
-            outputId = output is { Bytes: > 0 } ? output.Id : null;
-            errorId = errors is { Bytes: > 0 } ? errors.Id : null;
+            // As in OpenAI, a file is named only when it has lines.
+            outputId = sizes.Output > 0 ? OpenAIFileStore.BatchFileId(native.Id, errors: false) : null;
+            errorId = sizes.Errors > 0 ? OpenAIFileStore.BatchFileId(native.Id, errors: true) : null;
         }
 
         return ToOpenAI(input, native, outputId, errorId);
@@ -342,13 +357,13 @@ public sealed partial class OpenAIBatchApi(
             return (file, null);
         }
 
-        // A batch's output or error file is written the first time it is asked for once the batch has finished.
+        // A batch's output or error file: a view of its ordered output, there once the batch has finished.
         if (OpenAIFileStore.ParseBatchFileId(id) is { } batchFile && BatchApi.IsValidId(batchFile.BatchId)
-            && await client.GetInstanceAsync(batchFile.BatchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } meta
+            && await client.GetInstanceAsync(batchFile.BatchId, cancellationToken).ConfigureAwait(false) is { } meta
             && IsFinished(meta.RuntimeStatus)
-            && await files.EnsureBatchFileAsync(batchFile.BatchId, batchFile.Errors, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } written)
+            && await files.GetBatchFileAsync(batchFile.BatchId, batchFile.Errors, meta.LastUpdatedAt.ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false) is { } view)
         {
-            return (written, null);
+            return (view, null);
         }
 
         return (null, FileNotFound(id));

@@ -16,8 +16,8 @@ namespace Fanout.Core.OpenAICompat;
 /// Layout: <c>{file id}</c> is the file's bytes with its name, purpose and creation time as metadata;
 /// <c>_batches/{batch id}</c> (empty) lists the batches made through <c>/v1/batches</c>, newest first by name;
 /// <c>_uses/{file id}/{batch id}</c> (empty) records which batches read a file, so it is not deleted under a running one.
-/// A batch's output and error files (<c>file-{batch id}-output</c>, <c>-error</c>) are written from its ordered
-/// <c>output.jsonl</c> / <c>errors.jsonl</c> the first time they are asked for after it finished.
+/// A batch's output and error files (<c>file-{batch id}-output</c>, <c>-error</c>) are views of its ordered
+/// <c>output.jsonl</c> / <c>errors.jsonl</c> (never copied); deleting one leaves <c>_deleted/{file id}</c>.
 /// </summary>
 public sealed class OpenAIFileStore
 {
@@ -29,6 +29,7 @@ public sealed class OpenAIFileStore
 
     private const string BatchesPrefix = "_batches/";
     private const string UsesPrefix = "_uses/";
+    private const string DeletedPrefix = "_deleted/";
     private const string OutputSuffix = "-output";
     private const string ErrorSuffix = "-error";
     private readonly BatchStore _store;
@@ -208,47 +209,59 @@ public sealed class OpenAIFileStore
     }
 
     /// <summary>
-    /// The output (or error) file of a finished batch: written the first time from the batch's ordered output, the
-    /// successful lines (or the failed ones) in input order, streamed. Null when the batch wrote no output.
+    /// The output (or, with <paramref name="errors"/>, the error) file of a finished batch, or null when the batch wrote
+    /// no output or the file was deleted. These files are views of the batch's ordered output, not copies: the error
+    /// file is <c>errors.jsonl</c>, the output file is <c>output.jsonl</c> without those lines (the same bytes), so its
+    /// size is the difference of the two.
     /// </summary>
-    public async Task<OpenAIFileObject?> EnsureBatchFileAsync(string batchId, bool errors, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<OpenAIFileObject?> GetBatchFileAsync(string batchId, bool errors, long finishedAt, CancellationToken cancellationToken)
     {
         var id = BatchFileId(batchId, errors);
-        if (await GetAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
-        {
-            return existing;
-        }
-
-        await using var source = await _store.OpenOutputAsync(batchId, errors ? "errors.jsonl" : "output.jsonl", cancellationToken).ConfigureAwait(false);
-        if (source is null)
+        if (await Container.GetBlobClient(DeletedPrefix + id).ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
 
-        var filename = $"{batchId}_{(errors ? "error" : "output")}.jsonl";
-        var createdAt = now.ToUnixTimeSeconds();
-        var blob = Container.GetBlockBlobClient(id);
-        long bytes;
-        // Committed only when the stream is disposed whole: a reader never sees half a file, and two requests that
-        // write it at once write the same bytes.
-        await using (var target = await blob.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions
-        {
-            Metadata = Metadata(filename, BatchOutputPurpose, createdAt),
-            HttpHeaders = new BlobHttpHeaders { ContentType = "application/jsonl" },
-            BufferSize = 4 * 1024 * 1024,
-        }, cancellationToken).ConfigureAwait(false))
-        {
-            bytes = await CopyLinesAsync(source, target, keepErrors: errors, cancellationToken).ConfigureAwait(false);
-        }
-
-        return new OpenAIFileObject(id, bytes, createdAt, filename, BatchOutputPurpose);
+        var sizes = await BatchFileSizesAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return sizes is not { } s
+            ? null
+            : new OpenAIFileObject(id, errors ? s.Errors : s.Output, finishedAt, $"{batchId}_{(errors ? "error" : "output")}.jsonl", BatchOutputPurpose);
     }
 
-    /// <summary>Copies the lines of <paramref name="source"/> that are (or, without <paramref name="keepErrors"/>, are not) error lines.</summary>
-    private static async Task<long> CopyLinesAsync(Stream source, Stream target, bool keepErrors, CancellationToken cancellationToken)
+    /// <summary>Bytes of a finished batch's output file (its successful lines) and error file, or null when it wrote no output.</summary>
+    public async Task<(long Output, long Errors)?> BatchFileSizesAsync(string batchId, CancellationToken cancellationToken)
+    {
+        await using var all = await _store.OpenOutputAsync(batchId, "output.jsonl", cancellationToken).ConfigureAwait(false);
+        await using var failed = await _store.OpenOutputAsync(batchId, "errors.jsonl", cancellationToken).ConfigureAwait(false);
+        return all is null || failed is null ? null : (all.Length - failed.Length, failed.Length);
+    }
+
+    /// <summary>Writes a finished batch's output file (successful lines) or error file to <paramref name="target"/>, streamed, in input order.</summary>
+    public async Task WriteBatchFileAsync(string batchId, bool errors, Stream target, CancellationToken cancellationToken)
+    {
+        await using var source = await _store.OpenOutputAsync(batchId, errors ? "errors.jsonl" : "output.jsonl", cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Batch {batchId} has no output.");
+        if (errors)
+        {
+            await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await CopySuccessLinesAsync(source, target, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes a batch's output or error file: from then on it is not found (the batch's own results stay).</summary>
+    public async Task DeleteBatchFileAsync(string fileId, CancellationToken cancellationToken)
+    {
+        await _created.Value.ConfigureAwait(false);
+        await Container.GetBlobClient(DeletedPrefix + fileId).UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the lines of <paramref name="source"/> that are not error lines.</summary>
+    private static async Task CopySuccessLinesAsync(Stream source, Stream target, CancellationToken cancellationToken)
     {
         var reader = PipeReader.Create(source, new StreamPipeReaderOptions(bufferSize: 256 * 1024, leaveOpen: true));
-        long written = 0;
         while (true)
         {
             var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -256,7 +269,7 @@ public sealed class OpenAIFileStore
             while (buffer.PositionOf((byte)'\n') is { } end)
             {
                 var line = buffer.Slice(0, buffer.GetPosition(1, end));
-                written += await CopyIfAsync(line, target, keepErrors, cancellationToken).ConfigureAwait(false);
+                await CopyIfAnswerAsync(line, target, cancellationToken).ConfigureAwait(false);
                 buffer = buffer.Slice(line.End);
             }
 
@@ -264,7 +277,7 @@ public sealed class OpenAIFileStore
             {
                 if (!buffer.IsEmpty)
                 {
-                    written += await CopyIfAsync(buffer, target, keepErrors, cancellationToken).ConfigureAwait(false);
+                    await CopyIfAnswerAsync(buffer, target, cancellationToken).ConfigureAwait(false);
                 }
 
                 break;
@@ -274,20 +287,16 @@ public sealed class OpenAIFileStore
         }
 
         await reader.CompleteAsync().ConfigureAwait(false);
-        return written;
     }
 
-    private static async Task<long> CopyIfAsync(ReadOnlySequence<byte> line, Stream target, bool keepErrors, CancellationToken cancellationToken)
+    private static async Task CopyIfAnswerAsync(ReadOnlySequence<byte> line, Stream target, CancellationToken cancellationToken)
     {
         var bytes = line.IsSingleSegment ? line.First : line.ToArray();
         var json = bytes.Span.TrimEnd("\r\n"u8);
-        if (json.IsEmpty || OutputLines.IsError(json) != keepErrors)
+        if (!json.IsEmpty && !OutputLines.IsError(json))
         {
-            return 0;
+            await target.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
         }
-
-        await target.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-        return bytes.Length;
     }
 
     private static Dictionary<string, string> Metadata(string filename, string purpose, long createdAt) => new()
