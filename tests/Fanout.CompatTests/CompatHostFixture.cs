@@ -22,6 +22,9 @@ public sealed class CompatHostFixture : IAsyncLifetime
     /// <summary>Largest file the host accepts.</summary>
     public const int MaxBytes = 1024 * 1024;
 
+    /// <summary>Most lines the host accepts in a file.</summary>
+    public const int MaxLines = 100;
+
     private readonly AzuriteFixture _azurite = new();
 
     /// <summary>The host's access key.</summary>
@@ -60,6 +63,7 @@ public sealed class CompatHostFixture : IAsyncLifetime
             ["Fanout:Host:WatchBlobs"] = "false",
             ["Fanout:Host:ApiKey"] = ApiKey,
             ["Fanout:Batch:MaxBytes"] = Text(MaxBytes),
+            ["Fanout:Batch:MaxLines"] = Text(MaxLines),
             ["Logging:LogLevel:Default"] = "Information",
         });
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };

@@ -195,7 +195,7 @@ public sealed class OpenAISdkBatchTests(CompatHostFixture fixture) : IClassFixtu
     public async Task An_oversized_upload_is_refused_with_413_and_nothing_is_stored()
     {
         var before = (await fixture.Files.GetFilesAsync()).Value.Count;
-        var line = ChatLine("big", new string('x', 1000));
+        var line = ChatLine("big", new string('x', 20_000));
         var text = string.Concat(Enumerable.Repeat(line + "\n", (CompatHostFixture.MaxBytes / line.Length) + 10));
 
         using var response = await fixture.Http.PostAsync("/v1/files", Multipart(text));

@@ -82,9 +82,9 @@ public sealed partial class OpenAIBatchApi(
         {
             return BatchApi.Error(StatusCodes.Status413PayloadTooLarge, e.Code, $"The file is too large: {e.Message}.");
         }
-        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
         {
-            // MultipartReader's complaints about a malformed body (bad boundary, headers too long, unexpected end).
+            // MultipartReader's complaints about a malformed body (unexpected end, headers or lines too long).
             await DeleteUploadedAsync(file, cancellationToken).ConfigureAwait(false);
             return BatchApi.Error(StatusCodes.Status400BadRequest, "invalid_body", $"The multipart body could not be read: {e.Message}");
         }

@@ -139,6 +139,7 @@ public sealed class OpenAIFileStore
     /// <summary>Deletes a file and its record of uses; false when there was no such file.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
+        await _created.Value.ConfigureAwait(false);
         var deleted = await Container.DeleteBlobIfExistsAsync(id, cancellationToken: cancellationToken).ConfigureAwait(false);
         await foreach (var item in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{UsesPrefix}{id}/" }, cancellationToken).ConfigureAwait(false))
         {
@@ -160,6 +161,7 @@ public sealed class OpenAIFileStore
     /// <summary>The batches that read <paramref name="fileId"/>.</summary>
     public async Task<List<string>> BatchesUsingAsync(string fileId, CancellationToken cancellationToken)
     {
+        await _created.Value.ConfigureAwait(false);
         var prefix = $"{UsesPrefix}{fileId}/";
         var ids = new List<string>();
         await foreach (var item in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
@@ -216,6 +218,7 @@ public sealed class OpenAIFileStore
     /// </summary>
     public async Task<OpenAIFileObject?> GetBatchFileAsync(string batchId, bool errors, long finishedAt, CancellationToken cancellationToken)
     {
+        await _created.Value.ConfigureAwait(false);
         var id = BatchFileId(batchId, errors);
         if (await Container.GetBlobClient(DeletedPrefix + id).ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
