@@ -87,6 +87,7 @@ var batchContainerNames = [
   'batches-in'
   'batches-out'
   'batches-work'
+  'batches-files'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {

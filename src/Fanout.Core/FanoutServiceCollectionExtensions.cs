@@ -42,6 +42,8 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<BatchApi>();
+        services.TryAddSingleton<OpenAICompat.OpenAIFileStore>();
+        services.TryAddSingleton<OpenAICompat.OpenAIBatchApi>();
         return services;
     }
 

@@ -14,6 +14,7 @@ try
     embedded = await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
     var app = builder.Build();
     app.MapBatchApi();
+    app.MapOpenAIBatchApi();
     await app.RunAsync();
     return 0;
 }

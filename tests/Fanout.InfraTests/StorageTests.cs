@@ -36,7 +36,7 @@ public sealed class StorageTests
     {
         var variables = Template.Root["variables"]!;
         var batchContainers = variables["batchContainerNames"]!.AsArray().Select(n => n!.GetValue<string>());
-        Assert.Equal(["batches-in", "batches-out", "batches-work"], batchContainers);
+        Assert.Equal(["batches-in", "batches-out", "batches-work", "batches-files"], batchContainers);
         Assert.Equal("deployment-package", CompiledTemplate.Str(variables["deploymentContainerName"]));
         Assert.Equal(
             "[concat(variables('batchContainerNames'), createArray(variables('deploymentContainerName')))]",

@@ -51,7 +51,7 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
         try
         {
             await using var stream = await source.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            var prepared = await preparer.PrepareAsync(input.BatchId, stream, input.ChunkSize, cancellationToken).ConfigureAwait(false);
+            var prepared = await preparer.PrepareAsync(input.BatchId, stream, input.ChunkSize, input.Endpoint, cancellationToken).ConfigureAwait(false);
             return prepared.Total == 0
                 ? prepared with { FatalErrorCode = "empty_batch", FatalErrorMessage = "The input has no lines." }
                 : prepared;

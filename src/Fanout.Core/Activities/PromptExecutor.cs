@@ -23,7 +23,9 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         }
 
         var deployment = line.Model ?? item.Deployment;
-        var result = await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+        var result = line.IsEmbedding
+            ? await invoker.EmbedAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false)
+            : await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
         if (result.IsSuccess)
         {
             var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);

@@ -10,7 +10,12 @@ namespace Fanout.Core.Jsonl;
 /// seen so far to flag duplicates. Checks run in a fixed order (JSON, custom_id, duplicate, method, url, body) and a
 /// line gets only the first error found.
 /// </summary>
-internal sealed class BatchLineValidator(int maxLineBytes)
+/// <param name="maxLineBytes">The longest line accepted.</param>
+/// <param name="endpoint">
+/// The batch's OpenAI <c>endpoint</c> (<see cref="BatchEndpoints"/>): every line's url must name the same operation. Null
+/// (the native <c>/api/batches</c> path) accepts chat completions lines only.
+/// </param>
+internal sealed class BatchLineValidator(int maxLineBytes, string? endpoint = null)
 {
     /// <summary>The longest custom_id accepted, in UTF-16 characters.</summary>
     public const int MaxCustomIdLength = 512;
@@ -72,9 +77,12 @@ internal sealed class BatchLineValidator(int maxLineBytes)
             return Invalid(index, customId, LineErrorCodes.InvalidMethod, fields.HasMethod ? "method must be \"POST\"" : "method is required and must be \"POST\"");
         }
 
-        if (!fields.UrlIsChatCompletions)
+        var embeddings = BatchEndpoints.IsEmbeddings(endpoint);
+        if (embeddings ? !fields.UrlIsEmbeddings : !fields.UrlIsChatCompletions)
         {
-            return Invalid(index, customId, LineErrorCodes.InvalidUrl, "url must be \"/v1/chat/completions\" or \"/chat/completions\"");
+            return Invalid(index, customId, LineErrorCodes.InvalidUrl, endpoint is null
+                ? "url must be \"/v1/chat/completions\" or \"/chat/completions\""
+                : $"url must match the batch's endpoint \"{endpoint}\"");
         }
 
         if (fields.BodyType != JsonTokenType.StartObject)
@@ -86,12 +94,12 @@ internal sealed class BatchLineValidator(int maxLineBytes)
         }
 
         var body = line.Slice(fields.BodyStart, fields.BodyLength);
-        if (ValidateBody(body, out var model) is { } bodyError)
+        if ((embeddings ? ValidateEmbeddingsBody(body, out var model) : ValidateBody(body, out model)) is { } bodyError)
         {
             return Invalid(index, customId, LineErrorCodes.InvalidBody, bodyError);
         }
 
-        return new BatchLine(index, customId, model, body.ToArray(), null);
+        return new BatchLine(index, customId, model, body.ToArray(), null, embeddings);
     }
 
     private static BatchLine Invalid(int index, string? customId, string code, string message) =>
@@ -134,6 +142,8 @@ internal sealed class BatchLineValidator(int maxLineBytes)
                     reader.Read();
                     fields.UrlIsChatCompletions = reader.TokenType == JsonTokenType.String
                         && (reader.ValueTextEquals("/v1/chat/completions"u8) || reader.ValueTextEquals("/chat/completions"u8));
+                    fields.UrlIsEmbeddings = reader.TokenType == JsonTokenType.String
+                        && (reader.ValueTextEquals("/v1/embeddings"u8) || reader.ValueTextEquals("/embeddings"u8));
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("body"u8))
@@ -180,18 +190,7 @@ internal sealed class BatchLineValidator(int maxLineBytes)
             }
             else if (reader.ValueTextEquals("model"u8))
             {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.String)
-                {
-                    modelError = null;
-                    model = lastModel is not null && reader.ValueTextEquals(lastModel) ? lastModel : lastModel = reader.GetString();
-                }
-                else
-                {
-                    modelError = $"body.model must be a string, not {Describe(reader.TokenType)}";
-                    model = null;
-                    reader.Skip();
-                }
+                modelError = ReadModel(ref reader, out model);
             }
             else if (reader.ValueTextEquals("max_tokens"u8))
             {
@@ -208,6 +207,63 @@ internal sealed class BatchLineValidator(int maxLineBytes)
         }
 
         return messagesError ?? modelError ?? maxTokensError;
+    }
+
+    /// <summary>Checks an embeddings request (<c>input</c>: a non-empty string or array); returns the first problem, or null with <paramref name="model"/> set.</summary>
+    private string? ValidateEmbeddingsBody(ReadOnlySpan<byte> body, out string? model)
+    {
+        model = null;
+        string? inputError = "body.input is required: a string or a non-empty array";
+        string? modelError = null;
+        var reader = new Utf8JsonReader(body);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("input"u8))
+            {
+                reader.Read();
+                inputError = reader.TokenType switch
+                {
+                    JsonTokenType.String => reader.ValueSpan.Length == 0 && !reader.ValueIsEscaped ? "body.input must not be empty" : null,
+                    JsonTokenType.StartArray => EmptyArray(ref reader) ? "body.input must not be an empty array" : null,
+                    _ => $"body.input must be a string or an array, not {Describe(reader.TokenType)}",
+                };
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                modelError = ReadModel(ref reader, out model);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return inputError ?? modelError;
+    }
+
+    /// <summary>Reads the value of <c>model</c>; returns the problem with it, or null with <paramref name="model"/> set.</summary>
+    private string? ReadModel(ref Utf8JsonReader reader, out string? model)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            model = lastModel is not null && reader.ValueTextEquals(lastModel) ? lastModel : lastModel = reader.GetString();
+            return null;
+        }
+
+        model = null;
+        var error = $"body.model must be a string, not {Describe(reader.TokenType)}";
+        reader.Skip();
+        return error;
+    }
+
+    /// <summary>True when the array the reader is on has no elements; the reader stays on its start.</summary>
+    private static bool EmptyArray(ref Utf8JsonReader reader)
+    {
+        var copy = reader;
+        return copy.Read() && copy.TokenType == JsonTokenType.EndArray;
     }
 
     /// <summary>Reads the value of <c>messages</c> to its end; returns the first problem found in it.</summary>
@@ -308,6 +364,7 @@ internal sealed class BatchLineValidator(int maxLineBytes)
         public bool HasMethod;
         public bool MethodIsPost;
         public bool UrlIsChatCompletions;
+        public bool UrlIsEmbeddings;
         public JsonTokenType BodyType;
         public int BodyStart;
         public int BodyLength;

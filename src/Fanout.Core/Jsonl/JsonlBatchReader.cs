@@ -24,14 +24,14 @@ public static class JsonlBatchReader
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxLineBytes, Array.MaxLength - 2);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxLines);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxTotalBytes);
-        return ReadCoreAsync(input, options.MaxLineBytes, options.MaxLines, options.MaxTotalBytes, cancellationToken);
+        return ReadCoreAsync(input, options.MaxLineBytes, options.MaxLines, options.MaxTotalBytes, options.Endpoint, cancellationToken);
     }
 
     private static async IAsyncEnumerable<BatchLine> ReadCoreAsync(
-        Stream input, int maxLineBytes, int maxLines, long maxTotalBytes, [EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream input, int maxLineBytes, int maxLines, long maxTotalBytes, string? endpoint, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var splitter = new JsonlLineSplitter(input, maxLineBytes, maxTotalBytes);
-        var validator = new BatchLineValidator(maxLineBytes);
+        var validator = new BatchLineValidator(maxLineBytes, endpoint);
         var index = 0;
 
         // Blank lines are held back as a count until a non-blank line shows they are not trailing.

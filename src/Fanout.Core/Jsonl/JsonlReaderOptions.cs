@@ -11,4 +11,7 @@ public sealed class JsonlReaderOptions
 
     /// <summary>The most bytes a batch may have; one more throws <see cref="BatchLimitExceededException"/> (<c>batch_too_large</c>).</summary>
     public long MaxTotalBytes { get; init; } = 200L * 1024 * 1024;
+
+    /// <summary>The batch's OpenAI <c>endpoint</c> (<see cref="BatchEndpoints"/>) every line's url must match; null = chat completions only.</summary>
+    public string? Endpoint { get; init; }
 }

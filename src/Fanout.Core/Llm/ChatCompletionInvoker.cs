@@ -6,6 +6,7 @@ using Azure.AI.OpenAI;
 using Fanout.Core.Options;
 using Microsoft.Extensions.Options;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 
 namespace Fanout.Core.Llm;
 
@@ -36,6 +37,17 @@ public interface IChatCompletionInvoker
 {
     /// <summary>Sends <paramref name="body"/> (the line's raw <c>body</c> JSON) to <paramref name="deployment"/>.</summary>
     Task<ChatCallResult> CompleteAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends an embeddings request body (a <c>/v1/embeddings</c> line) to <paramref name="deployment"/>. An invoker that
+    /// has no embeddings operation answers 400 <c>unsupported_endpoint</c>, which the line's error record carries.
+    /// </summary>
+    Task<ChatCallResult> EmbedAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+        => Task.FromResult(new ChatCallResult(
+            400,
+            JsonSerializer.SerializeToUtf8Bytes(new { error = new { code = "unsupported_endpoint", message = "This model client does not run /v1/embeddings lines." } }),
+            null,
+            null));
 }
 
 /// <summary>
@@ -52,6 +64,7 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
     private readonly AzureOpenAIClient _client;
     private readonly TimeSpan _maxWait;
     private readonly ConcurrentDictionary<string, ChatClient> _chats = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, EmbeddingClient> _embeddings = new(StringComparer.Ordinal);
 
     /// <summary>Creates the invoker from options (endpoint + key, or a token credential).</summary>
     public AzureOpenAIChatInvoker(IOptions<OpenAIOptions> options, AzureOpenAIClientFactory factory)
@@ -68,14 +81,28 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
     internal static TimeSpan HandBack(TimeSpan wait, TimeSpan maxWait) => wait > maxWait ? wait - (maxWait / 2) : wait;
 
     /// <inheritdoc />
-    public async Task<ChatCallResult> CompleteAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public Task<ChatCallResult> CompleteAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var chat = _chats.GetOrAdd(deployment, d => _client.GetChatClient(d));
+        return SendAsync(request => chat.CompleteChatAsync(BinaryContent.Create(BinaryData.FromBytes(body)), request), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ChatCallResult> EmbedAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        // Same client, so the same retry policy and the same per-deployment throttle gate as the chat calls.
+        var embeddings = _embeddings.GetOrAdd(deployment, d => _client.GetEmbeddingClient(d));
+        return SendAsync(request => embeddings.GenerateEmbeddingsAsync(BinaryContent.Create(BinaryData.FromBytes(body)), request), cancellationToken);
+    }
+
+    /// <summary>Sends one protocol request and reads its answer (status, body, request id, wait).</summary>
+    private async Task<ChatCallResult> SendAsync(Func<RequestOptions, Task<ClientResult>> send, CancellationToken cancellationToken)
+    {
         var request = new RequestOptions { ErrorOptions = ClientErrorBehaviors.NoThrow, CancellationToken = cancellationToken };
         ClientResult result;
         try
         {
-            result = await chat.CompleteChatAsync(BinaryContent.Create(BinaryData.FromBytes(body)), request).ConfigureAwait(false);
+            result = await send(request).ConfigureAwait(false);
         }
         catch (Exception e) when (GateClosed(e) is { } closed)
         {

@@ -25,7 +25,8 @@ public sealed record BatchInput(
     int ChunkSize = 500,
     int MinChunkWindow = 25,
     int MaxDurableRetries = 20,
-    int MaxCallSeconds = 0);
+    int MaxCallSeconds = 0,
+    string? Endpoint = null);
 
 /// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
 public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20);
@@ -103,8 +104,8 @@ public sealed record ResultCheckInput(string BatchId, PreparedBatch Prepared);
 /// <param name="Stored">Counts of the stored result lines (answers, errors, usage); throttling counters stay zero.</param>
 public sealed record ResultCheck(IReadOnlyList<int> Missing, BatchCounts Stored);
 
-/// <summary>Input of the prepare activity (blob drop).</summary>
-public sealed record PrepareInput(string BatchId, BatchSource Source, int ChunkSize);
+/// <summary>Input of the prepare activity (blob drop, or an uploaded OpenAI file whose lines must match <c>Endpoint</c>).</summary>
+public sealed record PrepareInput(string BatchId, BatchSource Source, int ChunkSize, string? Endpoint = null);
 
 /// <summary>Batch statuses of the public contract.</summary>
 public static class BatchStatus

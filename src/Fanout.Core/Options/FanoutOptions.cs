@@ -80,6 +80,10 @@ public sealed class StorageOptions
     /// <summary>Container for prepared inputs and staged results.</summary>
     [Required]
     public string WorkContainer { get; set; } = "batches-work";
+
+    /// <summary>Container of the files of the OpenAI-compatible surface (<c>/v1/files</c>): uploads and batch output files.</summary>
+    [Required]
+    public string FilesContainer { get; set; } = "batches-files";
 }
 
 /// <summary>Batch limits and orchestration shape (<c>Fanout:Batch</c>).</summary>

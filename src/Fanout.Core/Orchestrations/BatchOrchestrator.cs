@@ -36,7 +36,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         var cancel = context.WaitForExternalEvent<string>(PromptWindow.CancelEvent);
 
         var prepared = input.Prepared ?? await context.CallActivityAsync<PreparedBatch>(
-            nameof(PrepareBatchActivity), new PrepareInput(input.BatchId, input.Source!, input.ChunkSize), PromptWindow.ActivityRetry);
+            nameof(PrepareBatchActivity), new PrepareInput(input.BatchId, input.Source!, input.ChunkSize, input.Endpoint), PromptWindow.ActivityRetry);
 
         if (prepared.FatalErrorCode is not null)
         {

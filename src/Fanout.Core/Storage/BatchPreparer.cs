@@ -14,10 +14,14 @@ namespace Fanout.Core.Storage;
 public sealed class BatchPreparer(BatchStore store, IOptions<BatchOptions> options)
 {
     /// <summary>Validates and stores <paramref name="input"/>; throws <see cref="BatchLimitExceededException"/> past the limits.</summary>
-    public async Task<PreparedBatch> PrepareAsync(string batchId, Stream input, int chunkSize, CancellationToken cancellationToken)
+    public Task<PreparedBatch> PrepareAsync(string batchId, Stream input, int chunkSize, CancellationToken cancellationToken)
+        => PrepareAsync(batchId, input, chunkSize, null, cancellationToken);
+
+    /// <summary>As above, for a batch whose lines must all match the OpenAI <paramref name="endpoint"/> (null = chat completions).</summary>
+    public async Task<PreparedBatch> PrepareAsync(string batchId, Stream input, int chunkSize, string? endpoint, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var readerOptions = new JsonlReaderOptions { MaxLineBytes = o.MaxLineBytes, MaxLines = o.MaxLines, MaxTotalBytes = o.MaxBytes };
+        var readerOptions = new JsonlReaderOptions { MaxLineBytes = o.MaxLineBytes, MaxLines = o.MaxLines, MaxTotalBytes = o.MaxBytes, Endpoint = endpoint };
         await store.EnsureContainersAsync().ConfigureAwait(false);
 
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);

@@ -5,7 +5,8 @@ using Fanout.Core.Jsonl;
 namespace Fanout.Core.Storage;
 
 /// <summary>One validated input line as stored in a prepared chunk: a request to send, or the reason it can't be.</summary>
-public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemory<byte> Body, string? ErrorCode, string? ErrorMessage)
+/// <remarks><see cref="IsEmbedding"/> is stored as <c>"op": "embeddings"</c>, only on such lines (chunks without it are chat lines).</remarks>
+public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemory<byte> Body, string? ErrorCode, string? ErrorMessage, bool IsEmbedding = false)
 {
     /// <summary>True when the line failed validation.</summary>
     public bool IsError => ErrorCode is not null;
@@ -31,6 +32,11 @@ public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemor
             if (line.Model is not null)
             {
                 w.WriteString("model", line.Model);
+            }
+
+            if (line.IsEmbedding)
+            {
+                w.WriteString("op", "embeddings");
             }
 
             w.WritePropertyName("body");
@@ -60,6 +66,7 @@ public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemor
             body.WriteTo(w);
         }
 
-        return new PreparedLine(customId, model, writer.WrittenMemory, null, null);
+        var embedding = root.TryGetProperty("op", out var op) && op.ValueEquals("embeddings"u8);
+        return new PreparedLine(customId, model, writer.WrittenMemory, null, null, embedding);
     }
 }

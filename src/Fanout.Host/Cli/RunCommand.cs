@@ -74,6 +74,11 @@ public static class RunCommand
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             await Console.Out.WriteLineAsync($"Fanout host listening on {address}");
             using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
+            if (builder.Configuration[Security.AccessKeys.SettingName] is { Length: > 0 } key)
+            {
+                http.DefaultRequestHeaders.Add(Security.AccessKeys.ApiKeyHeader, key);
+            }
+
             return await SubmitAndWatchAsync(http, file, cap, deployment, outDir ?? Path.Combine(repoRoot, ".fanout", "results"));
         }
         finally

@@ -4,6 +4,7 @@ using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
 using Fanout.Host.Azurite;
 using Fanout.Host.Durable;
+using Fanout.Host.Security;
 using Fanout.Host.Services;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
@@ -25,6 +26,8 @@ public static class HostingExtensions
     public static async Task<EmbeddedServices> AddFanoutHostAsync(this WebApplicationBuilder builder, TextWriter console, CancellationToken cancellationToken)
     {
         var config = builder.Configuration;
+        AccessKeys.EnsureSafeBinding(config, DefaultUrls);
+        builder.Services.AddFanoutAccessKeys();
         var embedded = new EmbeddedServices();
         builder.Services.AddSingleton(embedded);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedServices>());

@@ -234,7 +234,7 @@ internal static class ChatCompletionsEndpoint
             ? Task.Delay(TimeSpan.FromMilliseconds(milliseconds), engine.TimeProvider, cancellationToken)
             : Task.CompletedTask;
 
-    private static void SetRemainingHeaders(HttpResponse response, RateLimitDecision decision)
+    internal static void SetRemainingHeaders(HttpResponse response, RateLimitDecision decision)
     {
         if (decision.RemainingRequests is { } requests)
         {
@@ -247,7 +247,7 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    private static Task SendTooManyRequestsAsync(HttpResponse response, TimeSpan retryAfter, CancellationToken cancellationToken)
+    internal static Task SendTooManyRequestsAsync(HttpResponse response, TimeSpan retryAfter, CancellationToken cancellationToken)
     {
         var milliseconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds));
         var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
@@ -257,7 +257,7 @@ internal static class ChatCompletionsEndpoint
             string.Create(CultureInfo.InvariantCulture, $"Rate limit is exceeded. Try again in {seconds} seconds."), cancellationToken);
     }
 
-    private static async Task SendErrorAsync(HttpResponse response, int status, string code, string message, CancellationToken cancellationToken)
+    internal static async Task SendErrorAsync(HttpResponse response, int status, string code, string message, CancellationToken cancellationToken)
     {
         response.StatusCode = status;
         response.ContentType = "application/json";

@@ -17,6 +17,12 @@ internal static class SimulatorApi
         group.MapPost("/v1/chat/completions", openAI);
         group.MapPost("/openai/v1/chat/completions", openAI);
         group.MapPost("/chat/completions", openAI);
+        RequestDelegate azureEmbeddings = context => EmbeddingsEndpoint.HandleAsync(context, engine, context.Request.RouteValues["deployment"] as string);
+        RequestDelegate openAIEmbeddings = context => EmbeddingsEndpoint.HandleAsync(context, engine, null);
+        group.MapPost("/openai/deployments/{deployment}/embeddings", azureEmbeddings);
+        group.MapPost("/v1/embeddings", openAIEmbeddings);
+        group.MapPost("/openai/v1/embeddings", openAIEmbeddings);
+        group.MapPost("/embeddings", openAIEmbeddings);
         group.MapGet("/stats", context => GetStatsAsync(context, engine));
         group.MapPost("/stats/reset", context => ResetStats(context, engine));
         group.MapGet("/healthz", GetHealthAsync);

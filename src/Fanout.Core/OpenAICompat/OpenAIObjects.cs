@@ -1,0 +1,129 @@
+using Fanout.Core.Api;
+
+namespace Fanout.Core.OpenAICompat;
+
+/// <summary>OpenAI's file object (<c>/v1/files</c>); Fanout's files are always <c>processed</c> once stored.</summary>
+public sealed record OpenAIFileObject(string Id, long Bytes, long CreatedAt, string Filename, string Purpose)
+{
+    /// <summary>Always "file".</summary>
+    public string Object => "file";
+
+    /// <summary>Always "processed": a file is stored whole or not at all.</summary>
+    public string Status => "processed";
+
+    /// <summary>Fanout does not expire files.</summary>
+    public long? ExpiresAt => null;
+
+    /// <summary>Always null (deprecated in OpenAI's API).</summary>
+    public string? StatusDetails => null;
+}
+
+/// <summary>The answer of <c>DELETE /v1/files/{id}</c>.</summary>
+public sealed record OpenAIFileDeleted(string Id)
+{
+    /// <summary>Always "file".</summary>
+    public string Object => "file";
+
+    /// <summary>Always true.</summary>
+    public bool Deleted => true;
+}
+
+/// <summary>OpenAI's list object: one page, with the cursors of its first and last items.</summary>
+public sealed record OpenAIList<T>(IReadOnlyList<T> Data, string? FirstId, string? LastId, bool HasMore)
+{
+    /// <summary>Always "list".</summary>
+    public string Object => "list";
+}
+
+/// <summary>OpenAI's batch <c>errors</c> object.</summary>
+public sealed record OpenAIBatchErrors(IReadOnlyList<OpenAIBatchError> Data)
+{
+    /// <summary>Always "list".</summary>
+    public string Object => "list";
+}
+
+/// <summary>One entry of <see cref="OpenAIBatchErrors"/>.</summary>
+public sealed record OpenAIBatchError(string Code, string Message, string? Param = null, int? Line = null);
+
+/// <summary>OpenAI's batch usage shape.</summary>
+public sealed record OpenAIBatchUsage(long InputTokens, long OutputTokens)
+{
+    /// <summary>Input + output tokens.</summary>
+    public long TotalTokens => InputTokens + OutputTokens;
+
+    /// <summary>Fanout does not see cached tokens: always 0.</summary>
+    public object InputTokensDetails => new { cached_tokens = 0 };
+
+    /// <summary>Fanout does not see reasoning tokens: always 0.</summary>
+    public object OutputTokensDetails => new { reasoning_tokens = 0 };
+}
+
+/// <summary>OpenAI's batch object (API.md, "OpenAI-compatible Batch surface"), plus Fanout's <c>max_concurrency</c>.</summary>
+public sealed record OpenAIBatchObject
+{
+    /// <summary>The batch id; the same batch is <c>/api/batches/{id}</c>.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Always "batch".</summary>
+    public string Object => "batch";
+
+    /// <summary>The endpoint every line's url must match.</summary>
+    public required string Endpoint { get; init; }
+
+    /// <summary>Why the batch failed as a whole; null otherwise.</summary>
+    public OpenAIBatchErrors? Errors { get; init; }
+
+    /// <summary>The uploaded input file (null for batches submitted to <c>/api/batches</c>).</summary>
+    public string? InputFileId { get; init; }
+
+    /// <summary>Always "24h" (Fanout runs at the speed of the quota and does not expire batches).</summary>
+    public string CompletionWindow { get; init; } = "24h";
+
+    /// <summary><c>validating</c>, <c>in_progress</c>, <c>finalizing</c>, <c>completed</c>, <c>failed</c>, <c>cancelling</c> or <c>cancelled</c>.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The successful lines, in input order; null until finished or when none succeeded.</summary>
+    public string? OutputFileId { get; init; }
+
+    /// <summary>The failed lines, in input order; null until finished or when none failed.</summary>
+    public string? ErrorFileId { get; init; }
+
+    /// <summary>Unix seconds.</summary>
+    public long CreatedAt { get; init; }
+
+    /// <summary>Unix seconds; see the closing note for how it is approximated.</summary>
+    public long? InProgressAt { get; init; }
+
+    /// <summary>created_at + 24 h (Fanout never expires a batch).</summary>
+    public long? ExpiresAt { get; init; }
+
+    /// <summary>Not recorded by Fanout: null.</summary>
+    public long? FinalizingAt { get; init; }
+
+    /// <summary>When a completed batch finished.</summary>
+    public long? CompletedAt { get; init; }
+
+    /// <summary>When a failed batch failed.</summary>
+    public long? FailedAt { get; init; }
+
+    /// <summary>Fanout never expires a batch: null.</summary>
+    public long? ExpiredAt { get; init; }
+
+    /// <summary>Not recorded by Fanout: null.</summary>
+    public long? CancellingAt { get; init; }
+
+    /// <summary>When a cancelled batch finished.</summary>
+    public long? CancelledAt { get; init; }
+
+    /// <summary>Lines in all, succeeded and failed.</summary>
+    public required RequestCounts RequestCounts { get; init; }
+
+    /// <summary>The caller's metadata.</summary>
+    public required IReadOnlyDictionary<string, string> Metadata { get; init; }
+
+    /// <summary>Token usage of the answered lines.</summary>
+    public required OpenAIBatchUsage Usage { get; init; }
+
+    /// <summary>Fanout's cap on calls in flight.</summary>
+    public int MaxConcurrency { get; init; }
+}
