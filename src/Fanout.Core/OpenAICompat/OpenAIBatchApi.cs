@@ -28,7 +28,8 @@ public sealed partial class OpenAIBatchApi(
     IOptions<BatchOptions> batchOptions,
     IOptions<OpenAIOptions> openAIOptions,
     TimeProvider time,
-    ILogger<OpenAIBatchApi> logger)
+    ILogger<OpenAIBatchApi> logger,
+    IStorageFlush storageFlush)
 {
     private const int MaxPurposeBytes = 64;
     private const string JsonlContentType = "application/jsonl; charset=utf-8";
@@ -229,6 +230,7 @@ public sealed partial class OpenAIBatchApi(
             Endpoint: form.Endpoint);
         await files.RecordBatchAsync(batchId, form.InputFileId, cancellationToken).ConfigureAwait(false);
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new StartOrchestrationOptions(batchId), cancellationToken).ConfigureAwait(false);
+        await storageFlush.FlushAsync(cancellationToken).ConfigureAwait(false); // a created batch survives a power loss
         LogBatchCreated(logger, batchId, form.InputFileId, form.Endpoint);
         var meta = await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
         var batch = meta is null
