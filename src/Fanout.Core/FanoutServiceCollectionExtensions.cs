@@ -41,6 +41,9 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<BatchApi>();
+        services.TryAddSingleton<Estimates.EstimateSettings>();
+        services.TryAddSingleton<Estimates.BatchEstimator>();
+        services.TryAddSingleton<Retries.BatchRetryApi>();
         return services;
     }
 
