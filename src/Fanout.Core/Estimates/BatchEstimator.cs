@@ -109,7 +109,7 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
             high += input + (tally.Completion * price.OutputPerMillion / 1_000_000m);
         }
 
-        return new EstimatedCost(settings.Currency, Math.Round(low, 6), Math.Round(high, 6));
+        return new EstimatedCost(settings.Currency, low, high);
     }
 
     private double? Seconds(Dictionary<string, ModelTally> models)
