@@ -92,7 +92,7 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
             input.Prepared,
             cancelled ? OutputLines.BatchCancelled : budget ? OutputLines.BudgetExceeded : OutputLines.InternalError,
             cancelled ? "The batch was cancelled before this line was sent."
-                : budget ? $"The batch's token budget (maxTotalTokens {input.Batch.MaxTotalTokens}) was used up before this line was sent."
+                : budget ? $"The token budget of the batch (maxTotalTokens {input.Batch.MaxTotalTokens}) was used up before this line was sent."
                 : "This line could not be run; see the host's logs.",
             json,
             cancellationToken).ConfigureAwait(false);
