@@ -63,10 +63,11 @@ public static class ChatTokenCounter
     public static int CountText(string encoding, string text) => TokenizerFor(encoding).CountTokens(text);
 
     /// <summary>
-    /// Prompt tokens of <c>messages</c> in a chat completions body (a JSON object already validated as a submit
-    /// validates it). Every string field of a message is counted (role, content, name, …); array content counts its
-    /// <c>text</c> parts (images are not counted: their cost depends on the image's size); other non-string values
-    /// (<c>tool_calls</c>) count the tokens of their JSON text, an approximation.
+    /// Prompt tokens of a chat completions body (a JSON object already validated as a submit validates it): its
+    /// <c>messages</c> and its function <c>tools</c>. Every string field of a message is counted (role, content, name,
+    /// …); array content counts its <c>text</c> parts (images are not counted: their cost depends on the image's size);
+    /// other non-string values (<c>tool_calls</c>) count the tokens of their JSON text, an approximation. Tools are
+    /// counted with the cookbook's rules (<see cref="CountTools"/>).
     /// </summary>
     public static int CountPrompt(string encoding, ReadOnlySpan<byte> body)
     {
@@ -76,6 +77,15 @@ public static class ChatTokenCounter
         var total = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (reader.ValueTextEquals("tools"u8))
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                total += CountTools(encoding, body[start..(int)reader.BytesConsumed]);
+                continue;
+            }
+
             if (!reader.ValueTextEquals("messages"u8))
             {
                 reader.Read();
@@ -99,6 +109,70 @@ public static class ChatTokenCounter
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// Tokens of a <c>tools</c> array of functions, by the rules of OpenAI's cookbook ("Counting tokens for chat
+    /// completions with tool calls", checked there against the API): per function 7 (o200k models; 10 for cl100k ones)
+    /// + "name:description"; with properties 3, then per property 3 + "key:type:description" (an <c>enum</c> adds −3
+    /// and 3 + the item per item); 12 once at the end. A trailing '.' of a description is not counted.
+    /// </summary>
+    public static int CountTools(string encoding, ReadOnlySpan<byte> tools)
+    {
+        using var doc = JsonDocument.Parse(tools.ToArray());
+        if (doc.RootElement.ValueKind != JsonValueKind.Array || doc.RootElement.GetArrayLength() == 0)
+        {
+            return 0;
+        }
+
+        var tokenizer = TokenizerFor(encoding);
+        var functionStart = encoding == Cl100kBase ? 10 : 7;
+        var total = 0;
+        foreach (var tool in doc.RootElement.EnumerateArray())
+        {
+            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            total += functionStart + tokenizer.CountTokens($"{Text(function, "name")}:{Description(function)}");
+            if (function.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
+                && parameters.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object
+                && properties.EnumerateObject().Any())
+            {
+                total += 3;
+                foreach (var property in properties.EnumerateObject())
+                {
+                    total += 3;
+                    if (property.Value.ValueKind != JsonValueKind.Object)
+                    {
+                        continue;
+                    }
+
+                    if (property.Value.TryGetProperty("enum", out var values) && values.ValueKind == JsonValueKind.Array)
+                    {
+                        total -= 3;
+                        foreach (var value in values.EnumerateArray())
+                        {
+                            total += 3 + tokenizer.CountTokens(value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText());
+                        }
+                    }
+
+                    total += tokenizer.CountTokens($"{property.Name}:{Text(property.Value, "type")}:{Description(property.Value)}");
+                }
+            }
+        }
+
+        return total + 12;
+    }
+
+    private static string Text(JsonElement element, string name)
+        => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : string.Empty;
+
+    private static string Description(JsonElement element)
+    {
+        var description = Text(element, "description");
+        return description.EndsWith('.') ? description[..^1] : description;
     }
 
     private static int CountMessage(Tokenizer tokenizer, ref Utf8JsonReader reader, ReadOnlySpan<byte> body)

@@ -65,6 +65,31 @@ public sealed class ChatTokenCounterTests
         Assert.Equal(promptTokens, count);
     }
 
+    // The same cookbook, section 7: these messages with this tool cost 105 prompt tokens on gpt-4 and gpt-3.5-turbo and
+    // 101 on gpt-4o and gpt-4o-mini, as counted by the OpenAI API.
+    private const string CookbookToolsBody = """
+        {"messages": [
+          {"role": "system", "content": "You are a helpful assistant that can answer to questions about the weather."},
+          {"role": "user", "content": "What's the weather like in San Francisco?"}],
+         "tools": [{"type": "function", "function": {"name": "get_current_weather", "description": "Get the current weather in a given location",
+           "parameters": {"type": "object", "properties": {
+             "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+             "unit": {"type": "string", "description": "The unit of temperature to return", "enum": ["celsius", "fahrenheit"]}},
+           "required": ["location"]}}}]}
+        """;
+
+    [Theory]
+    [InlineData("gpt-4", 105)]
+    [InlineData("gpt-35-turbo", 105)]
+    [InlineData("gpt-4o", 101)]
+    [InlineData("gpt-4o-mini", 101)]
+    public void The_cookbook_tools_example_costs_what_the_OpenAI_API_counted(string model, int promptTokens)
+    {
+        var count = ChatTokenCounter.CountPrompt(ChatTokenCounter.EncodingFor(model), Encoding.UTF8.GetBytes(CookbookToolsBody));
+
+        Assert.Equal(promptTokens, count);
+    }
+
     [Theory]
     [InlineData("gpt-4o-mini", ChatTokenCounter.O200kBase)]
     [InlineData("GPT-4o-2024-08-06", ChatTokenCounter.O200kBase)]
