@@ -47,8 +47,10 @@ public sealed class BudgetTests(AzuriteFixture azurite, ITestOutputHelper output
             Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
             var id = (await SecondTryHost.JsonAsync(submit)).GetProperty("id").GetString()!;
 
+            var deadline = DateTime.UtcNow.AddMinutes(3);
             while (simulator.Stats.Succeeded < 120)
             {
+                Assert.True(DateTime.UtcNow < deadline, $"No 120 answers within 3 minutes:\n{host.Output}");
                 await Task.Delay(20);
             }
 
