@@ -175,6 +175,14 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
             if (cooling.Remove(done, out var cooled))
             {
+                if (input.MaxTotalTokens is not null)
+                {
+                    // What the failed chunk spent is only known to storage: the budget left comes from there.
+                    var check = await context.CallActivityAsync<ResultCheck>(
+                        nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
+                    counts = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries };
+                }
+
                 free.Enqueue(cooled);
                 continue;
             }

@@ -116,6 +116,41 @@ public sealed class TokenBudgetTests
     }
 
     [Fact]
+    public async Task After_a_budgeted_chunk_fails_as_a_whole_the_next_one_gets_the_budget_left_by_what_storage_holds()
+    {
+        var fake = new FakeOrchestration();
+        fake.Context.Setup(c => c.CallActivityAsync<bool>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>())).ReturnsAsync(true);
+        var chunks = new List<ChunkInput>();
+        fake.Context
+            .Setup(c => c.CallSubOrchestratorAsync<BatchCounts>(It.Is<TaskName>(n => n.Name == nameof(ChunkOrchestrator)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns(async (TaskName _, object? i, TaskOptions? _) =>
+            {
+                var chunk = (ChunkInput)i!;
+                chunks.Add(chunk);
+                await Task.Yield();
+                if (chunk.Chunk == 0)
+                {
+                    // Spends 40 lines' worth of tokens, stores them, then fails without reporting any of it.
+                    for (var line = 0; line < 40; line++)
+                    {
+                        fake.Store(line, new PromptOutcome(line, true, null, 10, 5));
+                    }
+
+                    throw new TaskFailedException(nameof(ChunkOrchestrator), 0, new InvalidOperationException("chunk lost"));
+                }
+
+                return await new ChunkOrchestrator().RunAsync(fake.Context.Object, chunk);
+            });
+        var input = new BatchInput("b1", "gpt", 10, 0, Prepared: new PreparedBatch(300, 0, 100), ChunkSize: 100, MaxTotalTokens: 1000, MaxCallSeconds: 1);
+
+        var result = await new BatchOrchestrator().RunAsync(fake.Context.Object, input);
+
+        Assert.Equal(1000 - (40 * TokensPerLine), chunks[1].TokenBudget);
+        Assert.InRange(result.Counts.PromptTokens + result.Counts.CompletionTokens, 1000, 1000 + (10 * TokensPerLine) - 1);
+        Assert.True(result.BudgetExceeded);
+    }
+
+    [Fact]
     public async Task A_batch_under_its_budget_is_not_marked_over_it()
     {
         var fake = new FakeOrchestration();
