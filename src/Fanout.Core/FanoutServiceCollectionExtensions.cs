@@ -44,6 +44,9 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchApi>();
         services.TryAddSingleton<OpenAICompat.OpenAIFileStore>();
         services.TryAddSingleton<OpenAICompat.OpenAIBatchApi>();
+        services.TryAddSingleton<Estimates.EstimateSettings>();
+        services.TryAddSingleton<Estimates.BatchEstimator>();
+        services.TryAddSingleton<Retries.BatchRetryApi>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Retries;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -7,7 +8,7 @@ using Microsoft.DurableTask.Client;
 namespace Fanout.Functions;
 
 /// <summary>The HTTP API of API.md: bindings in, <see cref="BatchApi"/> does the work.</summary>
-public sealed class BatchHttpFunctions(BatchApi api)
+public sealed class BatchHttpFunctions(BatchApi api, BatchRetryApi retries)
 {
     /// <summary><c>POST /api/batches</c>.</summary>
     [Function("SubmitBatch")]
@@ -33,7 +34,9 @@ public sealed class BatchHttpFunctions(BatchApi api)
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => new ResultAction(await api.GetOutputAsync(id, errorsOnly: false, client, cancellationToken));
+        => new ResultAction(BatchRetryApi.WantsMerged(request.Query)
+            ? await retries.GetMergedAsync(id, client, cancellationToken)
+            : await api.GetOutputAsync(id, errorsOnly: false, client, cancellationToken));
 
     /// <summary><c>GET /api/batches/{id}/errors</c>.</summary>
     [Function("GetBatchErrors")]
@@ -52,6 +55,15 @@ public sealed class BatchHttpFunctions(BatchApi api)
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
         => new ResultAction(await api.CancelAsync(id, client, cancellationToken));
+
+    /// <summary><c>POST /api/batches/{id}/retry</c>.</summary>
+    [Function("RetryBatch")]
+    public async Task<IActionResult> RetryAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "batches/{id}/retry")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => new ResultAction(await retries.RetryAsync(id, request, client, cancellationToken));
 }
 
 /// <summary>Runs a minimal-API <see cref="IResult"/> as an MVC action result, so Core stays free of the Functions SDK.</summary>

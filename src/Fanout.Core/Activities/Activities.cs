@@ -81,17 +81,24 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}); they run again")]
     private static partial void LogMissing(ILogger logger, string batchId, int count, int first);
 
-    /// <summary>Writes output.jsonl and errors.jsonl in input order, and batch.json.</summary>
-    public Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken)
+    /// <summary>Writes output.jsonl and errors.jsonl in input order, and batch.json (and merged.jsonl for a retry).</summary>
+    public async Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken)
     {
         var cancelled = input.Result.Status == BatchStatus.Cancelled;
+        var budget = !cancelled && input.Result.BudgetExceeded;
         var json = Api.BatchObjects.Serialize(Api.BatchObjects.FromResult(input.Batch, input.Result, store));
-        return store.FinalizeAsync(
+        await store.FinalizeAsync(
             input.Batch.BatchId,
             input.Prepared,
-            cancelled ? OutputLines.BatchCancelled : OutputLines.InternalError,
-            cancelled ? "The batch was cancelled before this line was sent." : "This line could not be run; see the host's logs.",
+            cancelled ? OutputLines.BatchCancelled : budget ? OutputLines.BudgetExceeded : OutputLines.InternalError,
+            cancelled ? "The batch was cancelled before this line was sent."
+                : budget ? $"The token budget of the batch (maxTotalTokens {input.Batch.MaxTotalTokens}) was used up before this line was sent."
+                : "This line could not be run; see the host's logs.",
             json,
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        if (input.Batch.Retry is { } retry && input.Result.Status != BatchStatus.Failed)
+        {
+            await Retries.RetryMerge.WriteMergedAsync(store, input.Batch.BatchId, retry, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -28,7 +28,8 @@ public sealed partial class BatchApi(
     IOptions<OpenAIOptions> openAIOptions,
     TimeProvider time,
     ILogger<BatchApi> logger,
-    IStorageFlush storageFlush)
+    IStorageFlush storageFlush,
+    Estimates.BatchEstimator estimator)
 {
     /// <summary>Header that makes a submit idempotent.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -67,6 +68,12 @@ public sealed partial class BatchApi(
             return query.Error;
         }
 
+        var (dryRun, maxTotalTokens, extraError) = SubmitOptionsQuery.Read(request.Query);
+        if (extraError is not null)
+        {
+            return extraError;
+        }
+
         string? idempotencyKey = request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
         if (idempotencyKey is { Length: 0 or > 256 })
         {
@@ -74,7 +81,7 @@ public sealed partial class BatchApi(
         }
 
         var batchId = idempotencyKey is null ? "batch_" + Guid.NewGuid().ToString("N") : IdempotentId(idempotencyKey);
-        if (idempotencyKey is not null && await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } existing)
+        if (!dryRun && idempotencyKey is not null && await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return await AcceptedAsync(existing, client, cancellationToken).ConfigureAwait(false);
         }
@@ -97,7 +104,17 @@ public sealed partial class BatchApi(
                 deployment = form.Deployment ?? deployment;
                 maxConcurrency = form.MaxConcurrency ?? maxConcurrency;
                 metadata = form.Metadata;
+                maxTotalTokens = form.MaxTotalTokens ?? maxTotalTokens;
+                if (dryRun)
+                {
+                    return await EstimateAsync(form.Lines!, deployment, cancellationToken).ConfigureAwait(false);
+                }
+
                 prepared = await preparer.PrepareAsync(batchId, form.Lines!, o.ChunkSize, cancellationToken).ConfigureAwait(false);
+            }
+            else if (dryRun)
+            {
+                return await EstimateAsync(body, deployment, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -128,14 +145,15 @@ public sealed partial class BatchApi(
             ChunkSize: o.ChunkSize,
             MinChunkWindow: o.MinChunkWindow,
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
-            MaxCallSeconds: openAIOptions.Value.MaxCallSeconds);
+            MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
+            MaxTotalTokens: maxTotalTokens);
         await StartAsync(client, input, cancellationToken).ConfigureAwait(false);
         LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
         var meta = await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
         return meta is null
             ? Accepted(new BatchObject(batchId, BatchStatus.InProgress, input.CreatedAt, null, input.MaxConcurrency, input.Deployment,
                 new RequestCounts(prepared.Total, 0, 0), new Usage(0, 0), store.OutputBlobPath(batchId), store.ErrorBlobPath(batchId),
-                metadata ?? new Dictionary<string, string>()))
+                metadata ?? new Dictionary<string, string>(), MaxTotalTokens: maxTotalTokens))
             : await AcceptedAsync(meta, client, cancellationToken).ConfigureAwait(false);
     }
 
@@ -242,9 +260,18 @@ public sealed partial class BatchApi(
     public static IResult Error(int status, string code, string message)
         => Results.Json(new { error = new ApiError(code, message) }, BatchObjects.Json, statusCode: status);
 
+    /// <summary>The dry run: the same reading and validation as a submit, nothing stored, no model called.</summary>
+    private async Task<IResult> EstimateAsync(Stream lines, string? deployment, CancellationToken cancellationToken)
+    {
+        var estimate = await estimator.EstimateAsync(lines, deployment ?? openAIOptions.Value.Deployment, cancellationToken).ConfigureAwait(false);
+        return estimate.Lines == 0
+            ? Error(StatusCodes.Status400BadRequest, "empty_batch", "The batch has no lines.")
+            : Results.Json(estimate, BatchObjects.Json);
+    }
+
     private IResult TooLarge(string message) => Error(StatusCodes.Status413PayloadTooLarge, "batch_too_large", message);
 
-    private async Task StartAsync(DurableTaskClient client, BatchInput input, CancellationToken cancellationToken)
+    internal async Task StartAsync(DurableTaskClient client, BatchInput input, CancellationToken cancellationToken)
     {
         try
         {
@@ -265,10 +292,10 @@ public sealed partial class BatchApi(
         }
     }
 
-    private async Task<IResult> AcceptedAsync(OrchestrationMetadata meta, DurableTaskClient client, CancellationToken cancellationToken)
+    internal async Task<IResult> AcceptedAsync(OrchestrationMetadata meta, DurableTaskClient client, CancellationToken cancellationToken)
         => Accepted(await BatchObjects.FromMetadataAsync(meta, client, store, cancellationToken).ConfigureAwait(false));
 
-    private static IResult Accepted(BatchObject batch)
+    internal static IResult Accepted(BatchObject batch)
         => new LocationResult(Results.Json(batch, BatchObjects.Json, statusCode: StatusCodes.Status202Accepted), $"/api/batches/{batch.Id}");
 
     private sealed class LocationResult(IResult inner, string location) : IResult
@@ -280,7 +307,7 @@ public sealed partial class BatchApi(
         }
     }
 
-    private static async Task<(OrchestrationMetadata? Meta, IResult? Error)> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    internal static async Task<(OrchestrationMetadata? Meta, IResult? Error)> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         if (!IsValidId(id))
         {
@@ -324,7 +351,7 @@ public sealed partial class BatchApi(
 
     private static bool IsValidDeployment(string value) => DeploymentName().IsMatch(value);
 
-    private sealed record PromptsForm(Stream? Lines, string? Deployment, int? MaxConcurrency, IReadOnlyDictionary<string, string>? Metadata, IResult? Error);
+    private sealed record PromptsForm(Stream? Lines, string? Deployment, int? MaxConcurrency, IReadOnlyDictionary<string, string>? Metadata, IResult? Error, long? MaxTotalTokens = null);
 
     private async Task<PromptsForm> ReadPromptsFormAsync(Stream body, CancellationToken cancellationToken)
     {
@@ -379,6 +406,12 @@ public sealed partial class BatchApi(
                 cap = v;
             }
 
+            long? budget = null;
+            if (SubmitOptionsQuery.ReadJson(root, ref budget) is { } budgetError)
+            {
+                return Bad(budgetError);
+            }
+
             Dictionary<string, string>? metadata = null;
             if (root.TryGetProperty("metadata", out var md) && md.ValueKind != JsonValueKind.Null)
             {
@@ -418,7 +451,7 @@ public sealed partial class BatchApi(
             }
 
             lines.Position = 0;
-            return new PromptsForm(lines, deployment, cap, metadata, null);
+            return new PromptsForm(lines, deployment, cap, metadata, null, budget);
         }
     }
 

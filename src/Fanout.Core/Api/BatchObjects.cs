@@ -20,7 +20,8 @@ public sealed record BatchObject(
     string ErrorBlob,
     IReadOnlyDictionary<string, string> Metadata,
     int? CurrentConcurrency = null,
-    ApiError? Error = null)
+    ApiError? Error = null,
+    long? MaxTotalTokens = null)
 {
     /// <summary>Always "batch".</summary>
     public string Object => "batch";
@@ -69,7 +70,8 @@ public static class BatchObjects
         store.ErrorBlobPath(input.BatchId),
         input.Metadata ?? new Dictionary<string, string>(),
         null,
-        result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode));
+        result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode),
+        input.MaxTotalTokens);
 
     /// <summary>The object of a batch in any state, summing the counts of running chunk orchestrations.</summary>
     public static async Task<BatchObject> FromMetadataAsync(OrchestrationMetadata meta, DurableTaskClient client, BatchStore store, CancellationToken cancellationToken)
@@ -121,7 +123,8 @@ public static class BatchObjects
             store.OutputBlobPath(input.BatchId),
             store.ErrorBlobPath(input.BatchId),
             input.Metadata ?? new Dictionary<string, string>(),
-            progress?.Window is > 0 ? progress.Window : null);
+            progress?.Window is > 0 ? progress.Window : null,
+            MaxTotalTokens: input.MaxTotalTokens);
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)

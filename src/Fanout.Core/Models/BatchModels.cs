@@ -26,10 +26,17 @@ public sealed record BatchInput(
     int MinChunkWindow = 25,
     int MaxDurableRetries = 20,
     int MaxCallSeconds = 0,
-    string? Endpoint = null);
+    string? Endpoint = null,
+    long? MaxTotalTokens = null,
+    RetrySource? Retry = null);
+
+/// <summary>What a retry batch (<c>POST /api/batches/{id}/retry</c>) merges its answers into.</summary>
+/// <param name="Of">The batch whose failed lines this batch runs again.</param>
+/// <param name="BaseBlob">The output to merge into (in the output container): <c>{Of}/output.jsonl</c>, or <c>{Of}/merged.jsonl</c> when <c>Of</c> is itself a retry.</param>
+public sealed record RetrySource(string Of, string BaseBlob);
 
 /// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
-public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20);
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20, long? TokenBudget = null);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
 /// <param name="BatchId">The batch.</param>
@@ -90,8 +97,8 @@ public sealed record BatchCounts(int Completed = 0, int Failed = 0, long PromptT
 /// <summary>Custom status of a running batch or chunk orchestration.</summary>
 public sealed record BatchProgress(string State, int Total, BatchCounts Counts, int Window, IReadOnlyList<int>? RunningChunks = null);
 
-/// <summary>Output of a batch orchestration.</summary>
-public sealed record BatchResult(string Status, int Total, BatchCounts Counts, long CompletedAt, string? ErrorCode = null, string? ErrorMessage = null);
+/// <summary>Output of a batch orchestration; <c>BudgetExceeded</c>: the token budget was used up, so unsent lines end <c>budget_exceeded</c>.</summary>
+public sealed record BatchResult(string Status, int Total, BatchCounts Counts, long CompletedAt, string? ErrorCode = null, string? ErrorMessage = null, bool BudgetExceeded = false);
 
 /// <summary>Input of the finalize activity.</summary>
 public sealed record FinalizeInput(BatchInput Batch, PreparedBatch Prepared, BatchResult Result);

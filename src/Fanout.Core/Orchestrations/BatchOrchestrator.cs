@@ -55,7 +55,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
         var status = cancelled ? BatchStatus.Cancelled : BatchStatus.Completed;
         context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, 0));
-        var result = new BatchResult(status, prepared.Total, counts, Unix(context));
+        var result = new BatchResult(status, prepared.Total, counts, Unix(context), BudgetExceeded: TokenBudgetLeft(input, counts) <= 0);
         await context.CallActivityAsync<bool>(nameof(FinalizeBatchActivity), new FinalizeInput(input, prepared, result), PromptWindow.ActivityRetry);
         return result;
     }
@@ -78,13 +78,15 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                 return (stored, false);
             }
 
-            if (round == RepairRounds)
+            var budgetLeft = TokenBudgetLeft(input, stored);
+            if (round == RepairRounds || budgetLeft <= 0)
             {
-                // Still without a result: filled in at finalize as failed lines.
+                // Still without a result, or the budget (checked against what is stored) is used up: filled in at
+                // finalize as failed lines.
                 return (stored with { Failed = stored.Failed + check.Missing.Count }, false);
             }
 
-            var repair = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, check.Missing.Count, input.MaxConcurrency, input.MaxDurableRetries);
+            var repair = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, check.Missing.Count, input.MaxConcurrency, input.MaxDurableRetries, budgetLeft);
             context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, stored, repair.Window));
             var (again, cancelled) = await PromptWindow.RunAsync(context, repair, cancel, (c, window) =>
                 context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, stored.Add(c), window)), check.Missing);
@@ -96,6 +98,10 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         }
     }
 
+    /// <summary>Tokens the batch may still spend given <paramref name="spent"/>; null without a budget.</summary>
+    internal static long? TokenBudgetLeft(BatchInput input, BatchCounts spent)
+        => input.MaxTotalTokens - (spent.PromptTokens + spent.CompletionTokens);
+
     /// <summary>How long an activity left behind by a failed chunk can still hold a call to the model.</summary>
     internal static TimeSpan MaxCallTime(BatchInput input) => TimeSpan.FromSeconds(input.MaxCallSeconds > 0 ? input.MaxCallSeconds : 900);
 
@@ -103,7 +109,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
     private static async Task<(BatchCounts, bool)> RunInlineAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
     {
-        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries);
+        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries, input.MaxTotalTokens);
         context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, new BatchCounts(), chunk.Window));
         return await PromptWindow.RunAsync(context, chunk, cancel, (counts, window) =>
             context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, window)));
@@ -111,7 +117,9 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
     private static async Task<(BatchCounts, bool)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
     {
-        var windows = SlotWindows(input.MaxConcurrency, prepared.ChunkCount, input.MinChunkWindow);
+        // With a token budget the chunks run one after another, each with the whole cap and what is left of the
+        // budget: the usage a chunk reports is then all the batch has spent, and the overshoot stays one window's calls.
+        var windows = input.MaxTotalTokens is null ? SlotWindows(input.MaxConcurrency, prepared.ChunkCount, input.MinChunkWindow) : [input.MaxConcurrency];
         var free = new Queue<int>(Enumerable.Range(0, windows.Length));
         var running = new Dictionary<Task<BatchCounts>, (int Chunk, int Slot)>();
         // A chunk orchestration that failed (or was terminated) leaves its activities running, up to its window: its
@@ -133,12 +141,12 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                 }
             }
 
-            while (!cancelled && free.Count > 0 && nextChunk < prepared.ChunkCount)
+            while (!cancelled && free.Count > 0 && nextChunk < prepared.ChunkCount && !(TokenBudgetLeft(input, counts) <= 0))
             {
                 var slot = free.Dequeue();
                 var chunk = nextChunk++;
                 var start = chunk * prepared.ChunkSize;
-                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries);
+                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries, TokenBudgetLeft(input, counts));
                 var task = context.CallSubOrchestratorAsync<BatchCounts>(
                     nameof(ChunkOrchestrator), chunkInput, new SubOrchestrationOptions { InstanceId = ChunkInstanceId(input.BatchId, chunk) });
                 running.Add(task, (chunk, slot));
@@ -167,6 +175,14 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
             if (cooling.Remove(done, out var cooled))
             {
+                if (input.MaxTotalTokens is not null)
+                {
+                    // What the failed chunk spent is only known to storage: the budget left comes from there.
+                    var check = await context.CallActivityAsync<ResultCheck>(
+                        nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
+                    counts = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries };
+                }
+
                 free.Enqueue(cooled);
                 continue;
             }

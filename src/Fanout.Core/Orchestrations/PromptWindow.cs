@@ -32,7 +32,10 @@ public static class PromptWindow
 
     /// <summary>
     /// Runs lines [start, start+count), or only <paramref name="lines"/> when given, and returns their counts;
-    /// <paramref name="cancel"/> completes when the batch is cancelled.
+    /// <paramref name="cancel"/> completes when the batch is cancelled. With a <see cref="ChunkInput.TokenBudget"/>, no
+    /// line is sent once the usage of the answers stored so far reaches it (an activity reports its usage only after
+    /// its result line is stored, and replay rebuilds the same counts, so a crash cannot lose track of what was
+    /// spent); the calls already in flight finish, so the overshoot is at most the window's calls.
     /// </summary>
     public static async Task<(BatchCounts Counts, bool Cancelled)> RunAsync(
         TaskOrchestrationContext context,
@@ -51,6 +54,7 @@ public static class PromptWindow
         var next = 0;
         var end = lines?.Count ?? chunk.Count;
         var cancelled = false;
+        var budgetReached = chunk.TokenBudget <= 0;
 
         // A 429's Retry-After says when the quota has room again: start nothing new before then (one timer for the
         // whole window) instead of sending calls that would only be throttled too.
@@ -62,7 +66,7 @@ public static class PromptWindow
             // Completions that arrived together with the cancel event are handled first (Task.WhenAny picks the
             // first finished task in list order), so look at the event itself before starting anything new.
             cancelled |= cancel.IsCompleted;
-            while (!cancelled && inFlight.Count < window.Current && pause is null)
+            while (!cancelled && !budgetReached && inFlight.Count < window.Current && pause is null)
             {
                 PromptWorkItem item;
                 if (ready.Count > 0)
@@ -83,7 +87,7 @@ public static class PromptWindow
                 inFlight.Add(context.CallActivityAsync<PromptOutcome>(nameof(PromptActivity), item, ActivityRetry), item);
             }
 
-            if (inFlight.Count == 0 && (cancelled || (timers.Count == 0 && ready.Count == 0 && next >= end)))
+            if (inFlight.Count == 0 && (cancelled || budgetReached || (timers.Count == 0 && ready.Count == 0 && next >= end)))
             {
                 break;
             }
@@ -152,6 +156,7 @@ public static class PromptWindow
             }
 
             counts = counts.Add(outcome);
+            budgetReached |= counts.PromptTokens + counts.CompletionTokens >= chunk.TokenBudget;
             if (activityFailed)
             {
                 // Says nothing about the model's quota: the window stays as it is.

@@ -11,6 +11,9 @@ public static class OutputLines
     /// <summary>Error code for lines never sent because the batch was cancelled.</summary>
     public const string BatchCancelled = "batch_cancelled";
 
+    /// <summary>Error code for lines not sent because the batch's token budget (<c>maxTotalTokens</c>) was used up.</summary>
+    public const string BudgetExceeded = "budget_exceeded";
+
     /// <summary>Error code for a line whose activity failed for a reason other than the model (storage down after retries).</summary>
     public const string InternalError = "internal_error";
 

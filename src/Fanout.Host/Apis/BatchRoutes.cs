@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Retries;
 using Microsoft.DurableTask.Client;
 
 namespace Fanout.Host.Apis;
@@ -12,9 +13,11 @@ public static class BatchRoutes
         var group = app.MapGroup("/api/batches");
         group.MapPost("", (HttpRequest request, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.SubmitAsync(request, client, ct));
         group.MapGet("{id}", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.GetAsync(id, client, ct));
-        group.MapGet("{id}/results", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.GetOutputAsync(id, errorsOnly: false, client, ct));
+        group.MapGet("{id}/results", (string id, HttpRequest request, BatchApi api, BatchRetryApi retries, DurableTaskClient client, CancellationToken ct)
+            => BatchRetryApi.WantsMerged(request.Query) ? retries.GetMergedAsync(id, client, ct) : api.GetOutputAsync(id, errorsOnly: false, client, ct));
         group.MapGet("{id}/errors", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.GetOutputAsync(id, errorsOnly: true, client, ct));
         group.MapPost("{id}/cancel", (string id, BatchApi api, DurableTaskClient client, CancellationToken ct) => api.CancelAsync(id, client, ct));
+        group.MapPost("{id}/retry", (string id, HttpRequest request, BatchRetryApi retries, DurableTaskClient client, CancellationToken ct) => retries.RetryAsync(id, request, client, ct));
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
         return app;
     }

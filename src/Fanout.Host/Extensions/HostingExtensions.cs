@@ -65,6 +65,7 @@ public static class HostingExtensions
                 embedded.Simulator = await SimulatorServer.StartAsync(simulatorOptions, 0, cancellationToken).ConfigureAwait(false);
                 config["Fanout:OpenAI:Endpoint"] = embedded.Simulator.BaseUri.ToString();
                 config["Fanout:OpenAI:ApiKey"] = "simulator";
+                config[Fanout.Core.Estimates.EstimateSettings.SimulatorInUseKey] = "true";
                 await console.WriteLineAsync($"*** LLM: no Fanout:OpenAI:Endpoint configured, using the built-in SIMULATOR at {embedded.Simulator.BaseUri} (answers are synthetic). ***").ConfigureAwait(false);
             }
         }

@@ -1,0 +1,33 @@
+using Fanout.Core.Api;
+
+namespace Fanout.Core.Estimates;
+
+/// <summary>The answer of a dry run (<c>POST /api/batches?dryRun=true</c>), as API.md gives it.</summary>
+/// <param name="Lines">Lines in the input, as a submit would count them.</param>
+/// <param name="Invalid">Lines a submit would reject with a per-line error.</param>
+/// <param name="LineErrors">The first <see cref="BatchEstimator.MaxLineErrors"/> per-line errors, in input order.</param>
+/// <param name="PromptTokens">Prompt tokens of the valid lines, counted with each model's tokenizer.</param>
+/// <param name="MaxCompletionTokens">The output bound of the valid lines (<c>max_completion_tokens</c> or <c>max_tokens</c>, times <c>n</c>).</param>
+/// <param name="EstimatedCost">Cost bounds; null when a model of the batch has no configured price.</param>
+/// <param name="EstimatedSecondsAtQuota">(prompt + output bound) / tokens per minute, the slowest model; null without a configured quota.</param>
+public sealed record BatchEstimate(
+    int Lines,
+    int Invalid,
+    IReadOnlyList<EstimateLineError> LineErrors,
+    long PromptTokens,
+    long MaxCompletionTokens,
+    EstimatedCost? EstimatedCost,
+    double? EstimatedSecondsAtQuota)
+{
+    /// <summary>Always "batch_estimate".</summary>
+    public string Object => "batch_estimate";
+}
+
+/// <summary>
+/// Cost bounds: <see cref="Low"/> is the prompt tokens' cost alone (no output at all), <see cref="High"/> adds every
+/// line's full output bound.
+/// </summary>
+public sealed record EstimatedCost(string Currency, decimal Low, decimal High);
+
+/// <summary>A line a submit would reject: its zero-based index, its custom_id (when readable) and the same error object as its output line.</summary>
+public sealed record EstimateLineError(int Index, string? CustomId, ApiError Error);

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Fanout.Core.Estimates;
+
+/// <summary>
+/// What an estimate reads from configuration, per model: prices (<c>Fanout:Pricing:{model}:InputPerMillion</c>,
+/// <c>:OutputPerMillion</c>, <c>Fanout:Pricing:Currency</c>) and quota (the sum of
+/// <c>Fanout:OpenAI:Pool:{i}:TokensPerMinute</c> over the members whose <c>:Model</c>, default <c>:Deployment</c>, is the
+/// model; else <c>Fanout:Simulator:TokensPerMinute</c> when the built-in simulator is the LLM). Read when asked, so a
+/// configuration reload is seen.
+/// </summary>
+public sealed class EstimateSettings(IConfiguration configuration)
+{
+    /// <summary>Set by the portable host when it started its built-in simulator as the LLM.</summary>
+    public const string SimulatorInUseKey = "Fanout:Simulator:InUse";
+
+    /// <summary>Output tokens counted for a line that sets neither <c>max_completion_tokens</c> nor <c>max_tokens</c>.</summary>
+    public const int DefaultMaxCompletionTokens = 4096;
+
+    /// <summary>The currency of the prices (<c>Fanout:Pricing:Currency</c>, default USD).</summary>
+    public string Currency => configuration["Fanout:Pricing:Currency"] is { Length: > 0 } c ? c : "USD";
+
+    /// <summary>Output tokens counted for a line without a bound (<c>Fanout:Estimate:DefaultMaxCompletionTokens</c>).</summary>
+    public int MaxCompletionTokensWhenUnset
+        => int.TryParse(configuration["Fanout:Estimate:DefaultMaxCompletionTokens"], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : DefaultMaxCompletionTokens;
+
+    /// <summary>The prices of <paramref name="model"/> per million tokens, or null when either is not configured.</summary>
+    public ModelPrice? PriceOf(string model)
+    {
+        var section = configuration.GetSection("Fanout:Pricing").GetSection(model);
+        return Decimal(section["InputPerMillion"]) is { } input && Decimal(section["OutputPerMillion"]) is { } output
+            ? new ModelPrice(input, output)
+            : null;
+    }
+
+    /// <summary>Tokens per minute the quota admits for <paramref name="model"/>, or null when none is configured.</summary>
+    public long? TokensPerMinuteOf(string model)
+    {
+        long sum = 0;
+        var found = false;
+        foreach (var member in configuration.GetSection("Fanout:OpenAI:Pool").GetChildren())
+        {
+            var name = member["Model"] is { Length: > 0 } m ? m : member["Deployment"];
+            if (string.Equals(name, model, StringComparison.Ordinal)
+                && long.TryParse(member["TokensPerMinute"], NumberStyles.None, CultureInfo.InvariantCulture, out var tpm) && tpm > 0)
+            {
+                sum += tpm;
+                found = true;
+            }
+        }
+
+        if (found)
+        {
+            return sum;
+        }
+
+        // The simulator's quota is per deployment, like Azure's.
+        return configuration.GetValue(SimulatorInUseKey, false)
+            && long.TryParse(configuration["Fanout:Simulator:TokensPerMinute"], NumberStyles.None, CultureInfo.InvariantCulture, out var simulated) && simulated > 0
+            ? simulated
+            : null;
+    }
+
+    private static decimal? Decimal(string? value)
+        => decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : null;
+}
+
+/// <summary>Prices of one model, per million tokens.</summary>
+public sealed record ModelPrice(decimal InputPerMillion, decimal OutputPerMillion);
