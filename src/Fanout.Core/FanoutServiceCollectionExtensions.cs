@@ -41,6 +41,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<BatchApi>();
+        services.TryAddSingleton<Watching.BatchWatchApi>();
         return services;
     }
 

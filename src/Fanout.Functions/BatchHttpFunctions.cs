@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Watching;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -7,7 +8,7 @@ using Microsoft.DurableTask.Client;
 namespace Fanout.Functions;
 
 /// <summary>The HTTP API of API.md: bindings in, <see cref="BatchApi"/> does the work.</summary>
-public sealed class BatchHttpFunctions(BatchApi api)
+public sealed class BatchHttpFunctions(BatchApi api, BatchWatchApi watch)
 {
     /// <summary><c>POST /api/batches</c>.</summary>
     [Function("SubmitBatch")]
@@ -26,14 +27,14 @@ public sealed class BatchHttpFunctions(BatchApi api)
         CancellationToken cancellationToken)
         => new ResultAction(await api.GetAsync(id, client, cancellationToken));
 
-    /// <summary><c>GET /api/batches/{id}/results</c>.</summary>
+    /// <summary><c>GET /api/batches/{id}/results</c> (<c>?partial=true</c>: the finished prefix while the batch runs).</summary>
     [Function("GetBatchResults")]
     public async Task<IActionResult> GetResultsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "batches/{id}/results")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => new ResultAction(await api.GetOutputAsync(id, errorsOnly: false, client, cancellationToken));
+        => new ResultAction(await watch.ResultsAsync(id, request, client, cancellationToken));
 
     /// <summary><c>GET /api/batches/{id}/errors</c>.</summary>
     [Function("GetBatchErrors")]

@@ -276,7 +276,7 @@ public sealed partial class BatchApi(
         }
     }
 
-    private static async Task<(OrchestrationMetadata? Meta, IResult? Error)> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    internal static async Task<(OrchestrationMetadata? Meta, IResult? Error)> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         if (!IsValidId(id))
         {

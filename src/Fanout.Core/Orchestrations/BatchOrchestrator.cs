@@ -54,7 +54,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         }
 
         var status = cancelled ? BatchStatus.Cancelled : BatchStatus.Completed;
-        context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, 0));
+        context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.Finalizing, prepared.Total, counts, 0));
         var result = new BatchResult(status, prepared.Total, counts, Unix(context));
         await context.CallActivityAsync<bool>(nameof(FinalizeBatchActivity), new FinalizeInput(input, prepared, result), PromptWindow.ActivityRetry);
         return result;
