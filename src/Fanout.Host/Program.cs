@@ -1,6 +1,7 @@
 using Fanout.Host.Apis;
 using Fanout.Host.Cli;
 using Fanout.Host.Extensions;
+using Fanout.Host.Web;
 
 EmbeddedServices? embedded = null;
 try
@@ -14,6 +15,7 @@ try
     embedded = await builder.AddFanoutHostAsync(Console.Out, CancellationToken.None);
     var app = builder.Build();
     app.MapBatchApi();
+    app.UseFanoutWebPage();
     await app.RunAsync();
     return 0;
 }
