@@ -11,10 +11,10 @@ namespace Fanout.Core.Watching;
 /// <summary>
 /// The <c>text/event-stream</c> of one batch: reads the batch object (the one <c>GET /api/batches/{id}</c> returns)
 /// every <see cref="PollInterval"/>, sends an <c>event: progress</c> when its status changed or
-/// <see cref="EventInterval"/> has passed, a comment line every <see cref="KeepAliveInterval"/>, and ends after the
-/// event that carries a final status.
+/// <see cref="EventInterval"/> has passed, a comment line every <see cref="KeepAliveInterval"/> (whatever else was
+/// sent: some proxies want to see one), and ends after the event that carries a final status.
 /// </summary>
-internal sealed partial class BatchEventStream(string batchId, DurableTaskClient client, BatchStore store, ILogger logger) : IResult
+internal sealed partial class BatchEventStream(string batchId, DurableTaskClient client, BatchStore store, TimeProvider time, ILogger logger) : IResult
 {
     /// <summary>How often the status is read.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -44,12 +44,12 @@ internal sealed partial class BatchEventStream(string batchId, DurableTaskClient
         await WriteAsync(response, "retry: 2000\n\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
         string? lastStatus = null;
         var lastEvent = DateTimeOffset.MinValue;
-        var lastWrite = DateTimeOffset.UtcNow;
+        var lastComment = time.GetUtcNow();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var now = DateTimeOffset.UtcNow;
+                var now = time.GetUtcNow();
                 BatchObject? batch = null;
                 try
                 {
@@ -72,19 +72,20 @@ internal sealed partial class BatchEventStream(string batchId, DurableTaskClient
                 {
                     await WriteAsync(response, Event(batch), cancellationToken).ConfigureAwait(false);
                     lastStatus = batch.Status;
-                    lastEvent = lastWrite = now;
+                    lastEvent = now;
                     if (IsFinal(batch.Status))
                     {
                         return;
                     }
                 }
-                else if (now - lastWrite >= KeepAliveInterval)
+
+                if (now - lastComment >= KeepAliveInterval)
                 {
                     await WriteAsync(response, KeepAlive, cancellationToken).ConfigureAwait(false);
-                    lastWrite = now;
+                    lastComment = now;
                 }
 
-                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -14,7 +14,7 @@ namespace Fanout.Core.Watching;
 /// the results, the list of batches and the health check. Every figure comes from the batch object that
 /// <c>GET /api/batches/{id}</c> returns (<see cref="BatchObjects.FromMetadataAsync"/>).
 /// </summary>
-public sealed partial class BatchWatchApi(BatchApi api, BatchStore store, ILogger<BatchWatchApi> logger)
+public sealed partial class BatchWatchApi(BatchApi api, BatchStore store, TimeProvider time, ILogger<BatchWatchApi> logger)
 {
     /// <summary>Header of <c>results?partial=true</c>: whether the body is the whole output.</summary>
     public const string CompleteHeader = "Fanout-Complete";
@@ -29,7 +29,7 @@ public sealed partial class BatchWatchApi(BatchApi api, BatchStore store, ILogge
     public async Task<IResult> EventsAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var (_, error) = await BatchApi.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
-        return error ?? new BatchEventStream(id, client, store, logger);
+        return error ?? new BatchEventStream(id, client, store, time, logger);
     }
 
     /// <summary>
