@@ -1,5 +1,9 @@
 using Fanout.Host.Azurite;
+using Fanout.Host.Web;
 using Fanout.IntegrationTests.EndToEnd;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
@@ -59,6 +63,59 @@ public sealed class WebPageTests(HostFixture fixture) : IClassFixture<HostFixtur
         finally
         {
             fixture.Simulator.Options.LatencyMs = 10;
+        }
+    }
+
+    [Fact]
+    public async Task With_keys_on_the_page_asks_for_the_key_once_and_sends_it_as_a_bearer_token()
+    {
+        Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), "The browser test needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver (.ci/run does).");
+
+        // The page's own files in front of a service that wants a key (as the host does with Fanout:Host:ApiKey).
+        var seen = new List<string>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        app.UseFanoutWebPage();
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/api/batches", (HttpRequest request) =>
+        {
+            var auth = request.Headers.Authorization.ToString();
+            lock (seen)
+            {
+                seen.Add(auth);
+            }
+
+            return auth != "Bearer sekret"
+                ? Results.Json(new { error = new { code = "unauthorized", message = "A key is required." } }, statusCode: StatusCodes.Status401Unauthorized)
+                : Results.Json(new
+                {
+                    @object = "list",
+                    has_more = false,
+                    data = new[]
+                    {
+                        new { id = "batch_stub", @object = "batch", status = "completed", created_at = 1_764_000_000, request_counts = new { total = 3, completed = 3, failed = 0 } },
+                    },
+                });
+        });
+        await app.StartAsync();
+
+        using var driver = StartBrowser();
+        var wait = new WebDriverWait(driver, TimeSpan.FromMinutes(1)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        driver.Navigate().GoToUrl(app.Urls.First());
+        wait.Until(d => d.FindElement(By.Id("key-dialog")).GetAttribute("open") is not null);
+        driver.FindElement(By.Id("key-input")).SendKeys("sekret");
+        driver.FindElement(By.Id("key-save")).Click();
+        wait.Until(d => d.FindElements(By.CssSelector("#batches tr[data-id='batch_stub']")).Count == 1);
+
+        // Once: a reload finds the key it kept and asks nothing.
+        driver.Navigate().Refresh();
+        wait.Until(d => d.FindElements(By.CssSelector("#batches tr[data-id='batch_stub']")).Count == 1);
+        Assert.Null(driver.FindElement(By.Id("key-dialog")).GetAttribute("open"));
+        lock (seen)
+        {
+            Assert.Equal(string.Empty, seen[0]);
+            Assert.All(seen.Skip(1), a => Assert.Equal("Bearer sekret", a));
         }
     }
 
