@@ -47,6 +47,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<Estimates.EstimateSettings>();
         services.TryAddSingleton<Estimates.BatchEstimator>();
         services.TryAddSingleton<Retries.BatchRetryApi>();
+        services.TryAddSingleton<Watching.BatchWatchApi>();
         return services;
     }
 

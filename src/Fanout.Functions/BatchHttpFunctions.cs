@@ -1,5 +1,6 @@
 using Fanout.Core.Api;
 using Fanout.Core.Retries;
+using Fanout.Core.Watching;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -8,7 +9,7 @@ using Microsoft.DurableTask.Client;
 namespace Fanout.Functions;
 
 /// <summary>The HTTP API of API.md: bindings in, <see cref="BatchApi"/> does the work.</summary>
-public sealed class BatchHttpFunctions(BatchApi api, BatchRetryApi retries)
+public sealed class BatchHttpFunctions(BatchApi api, BatchRetryApi retries, BatchWatchApi watch)
 {
     /// <summary><c>POST /api/batches</c>.</summary>
     [Function("SubmitBatch")]
@@ -27,7 +28,7 @@ public sealed class BatchHttpFunctions(BatchApi api, BatchRetryApi retries)
         CancellationToken cancellationToken)
         => new ResultAction(await api.GetAsync(id, client, cancellationToken));
 
-    /// <summary><c>GET /api/batches/{id}/results</c>.</summary>
+    /// <summary><c>GET /api/batches/{id}/results</c> (<c>?partial=true</c>: the finished prefix while the batch runs).</summary>
     [Function("GetBatchResults")]
     public async Task<IActionResult> GetResultsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "batches/{id}/results")] HttpRequest request,
@@ -36,7 +37,7 @@ public sealed class BatchHttpFunctions(BatchApi api, BatchRetryApi retries)
         CancellationToken cancellationToken)
         => new ResultAction(BatchRetryApi.WantsMerged(request.Query)
             ? await retries.GetMergedAsync(id, client, cancellationToken)
-            : await api.GetOutputAsync(id, errorsOnly: false, client, cancellationToken));
+            : await watch.ResultsAsync(id, request, client, cancellationToken));
 
     /// <summary><c>GET /api/batches/{id}/errors</c>.</summary>
     [Function("GetBatchErrors")]

@@ -1,6 +1,8 @@
 using Fanout.Core;
 using Fanout.Core.Options;
+using Fanout.Telemetry;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddFanoutCore();
+builder.Services.AddFanoutOpenTelemetry(builder.Configuration, "fanout-functions")?.UseFunctionsWorkerDefaults();
 
 // In Azure the app reaches storage with its managed identity through the same settings as the Functions host.
 builder.Services.PostConfigure<StorageOptions>(o =>

@@ -1,6 +1,7 @@
 using Fanout.Host.Apis;
 using Fanout.Host.Cli;
 using Fanout.Host.Extensions;
+using Fanout.Host.Web;
 
 EmbeddedServices? embedded = null;
 try
@@ -15,6 +16,7 @@ try
     var app = builder.Build();
     app.MapBatchApi();
     app.MapOpenAIBatchApi();
+    app.UseFanoutWebPage();
     await app.RunAsync();
     return 0;
 }

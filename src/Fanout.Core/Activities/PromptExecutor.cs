@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fanout.Core.Llm;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
+using Fanout.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Fanout.Core.Activities;
@@ -15,21 +16,26 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
     /// <summary>Runs one work item.</summary>
     public async Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
     {
+        using var telemetry = CallRecording.StartLine();
         var line = await store.ReadPreparedLineAsync(item.BatchId, item.Index, item.ChunkSize, cancellationToken).ConfigureAwait(false);
         if (line.IsError)
         {
             await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, line.ErrorCode!, line.ErrorMessage ?? line.ErrorCode!), cancellationToken).ConfigureAwait(false);
+            telemetry.LineFinished(false, line.ErrorCode);
             return new PromptOutcome(item.Index, false, line.ErrorCode);
         }
 
         var deployment = line.Model ?? item.Deployment;
+        telemetry.CallStarting(item, deployment);
         var result = line.IsEmbedding
             ? await invoker.EmbedAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false)
             : await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+        telemetry.CallEnded(result);
         if (result.IsSuccess)
         {
             var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
+            telemetry.LineFinished(true, null, prompt, completion);
             return new PromptOutcome(item.Index, true, null, prompt, completion);
         }
 
@@ -39,11 +45,13 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             // Hand the wait to the orchestrator: a durable timer, not a held activity slot.
             var wait = result.RetryAfter ?? Backoff(item.Attempt);
             LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
+            telemetry.HandedBack(wait);
             return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred);
         }
 
         var (code, message) = ReadError(result);
         await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, code, message), cancellationToken).ConfigureAwait(false);
+        telemetry.LineFinished(false, code);
         return new PromptOutcome(item.Index, false, code, Throttled: throttled);
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
+using Fanout.Core.Watching;
 using Microsoft.DurableTask.Client;
 
 namespace Fanout.Core.Api;
@@ -21,7 +22,8 @@ public sealed record BatchObject(
     IReadOnlyDictionary<string, string> Metadata,
     int? CurrentConcurrency = null,
     ApiError? Error = null,
-    long? MaxTotalTokens = null)
+    long? MaxTotalTokens = null,
+    LiveProgress? Progress = null)
 {
     /// <summary>Always "batch".</summary>
     public string Object => "batch";
@@ -80,7 +82,8 @@ public static class BatchObjects
         switch (meta.RuntimeStatus)
         {
             case OrchestrationRuntimeStatus.Completed:
-                return FromResult(input, meta.ReadOutputAs<BatchResult>()!, store);
+                var result = meta.ReadOutputAs<BatchResult>()!;
+                return FromResult(input, result, store) with { Progress = BatchRates.Finished(input.BatchId, result.Counts.Throttled, result.Counts.Retries) };
             case OrchestrationRuntimeStatus.Failed:
             case OrchestrationRuntimeStatus.Terminated:
                 var message = meta.FailureDetails?.ErrorMessage ?? TerminationReason(meta) ?? "The batch orchestration ended without finishing.";
@@ -111,6 +114,9 @@ public static class BatchObjects
         }
 
         var status = progress?.State ?? (input.Prepared is null ? BatchStatus.Validating : BatchStatus.InProgress);
+        var total = progress?.Total is > 0 ? progress.Total : input.Prepared?.Total ?? 0;
+        var live = BatchRates.Observe(input.BatchId, DateTimeOffset.UtcNow, DateTimeOffset.FromUnixTimeSeconds(input.CreatedAt), total,
+            counts.Completed + counts.Failed, counts.PromptTokens + counts.CompletionTokens, counts.Throttled, counts.Retries);
         return new BatchObject(
             input.BatchId,
             status,
@@ -118,13 +124,14 @@ public static class BatchObjects
             null,
             input.MaxConcurrency,
             input.Deployment,
-            new RequestCounts(progress?.Total is > 0 ? progress.Total : input.Prepared?.Total ?? 0, counts.Completed, counts.Failed),
+            new RequestCounts(total, counts.Completed, counts.Failed),
             new Usage(counts.PromptTokens, counts.CompletionTokens),
             store.OutputBlobPath(input.BatchId),
             store.ErrorBlobPath(input.BatchId),
             input.Metadata ?? new Dictionary<string, string>(),
             progress?.Window is > 0 ? progress.Window : null,
-            MaxTotalTokens: input.MaxTotalTokens);
+            MaxTotalTokens: input.MaxTotalTokens,
+            Progress: live);
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)

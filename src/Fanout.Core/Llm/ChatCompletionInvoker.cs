@@ -179,6 +179,7 @@ public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
         };
         clientOptions.AddPolicy(
             new DeploymentThrottleGate(maxWait, timeProvider, TimeSpan.FromMilliseconds(options.ThrottleGateSpacingMs)), PipelinePosition.PerTry);
+        clientOptions.AddPolicy(new Telemetry.CallTelemetryPolicy(), PipelinePosition.PerTry);
         return clientOptions;
     }
 }

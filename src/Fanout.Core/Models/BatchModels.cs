@@ -121,6 +121,8 @@ public static class BatchStatus
     public const string Validating = "validating";
     /// <summary>Running.</summary>
     public const string InProgress = "in_progress";
+    /// <summary>Every line is done; the ordered output is being written.</summary>
+    public const string Finalizing = "finalizing";
     /// <summary>Every line has a result.</summary>
     public const string Completed = "completed";
     /// <summary>The batch as a whole could not run.</summary>

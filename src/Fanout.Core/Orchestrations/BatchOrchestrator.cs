@@ -1,5 +1,6 @@
 using Fanout.Core.Activities;
 using Fanout.Core.Models;
+using Fanout.Core.Telemetry;
 using Microsoft.DurableTask;
 
 namespace Fanout.Core.Orchestrations;
@@ -54,9 +55,15 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         }
 
         var status = cancelled ? BatchStatus.Cancelled : BatchStatus.Completed;
-        context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, 0));
+        context.SetCustomStatus(new BatchProgress(cancelled ? BatchStatus.Cancelling : BatchStatus.Finalizing, prepared.Total, counts, 0));
         var result = new BatchResult(status, prepared.Total, counts, Unix(context), BudgetExceeded: TokenBudgetLeft(input, counts) <= 0);
         await context.CallActivityAsync<bool>(nameof(FinalizeBatchActivity), new FinalizeInput(input, prepared, result), PromptWindow.ActivityRetry);
+        if (!context.IsReplaying)
+        {
+            // Telemetry, like a replay-safe log: recorded once, with the orchestration's own clock.
+            BatchTracing.RecordBatch(input.BatchId, DateTimeOffset.FromUnixTimeSeconds(input.CreatedAt).UtcDateTime, context.CurrentUtcDateTime, result);
+        }
+
         return result;
     }
 
@@ -111,8 +118,15 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
     {
         var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries, input.MaxTotalTokens);
         context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, new BatchCounts(), chunk.Window));
-        return await PromptWindow.RunAsync(context, chunk, cancel, (counts, window) =>
+        var started = context.CurrentUtcDateTime;
+        var ran = await PromptWindow.RunAsync(context, chunk, cancel, (counts, window) =>
             context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, window)));
+        if (!context.IsReplaying)
+        {
+            BatchTracing.RecordChunk(input.BatchId, 0, chunk.Count, started, context.CurrentUtcDateTime, ran.Item1);
+        }
+
+        return ran;
     }
 
     private static async Task<(BatchCounts, bool)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
@@ -215,8 +229,14 @@ public sealed class ChunkOrchestrator : TaskOrchestrator<ChunkInput, BatchCounts
     {
         var cancel = context.WaitForExternalEvent<string>(PromptWindow.CancelEvent);
         context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, new BatchCounts(), input.Window));
+        var started = context.CurrentUtcDateTime;
         var (counts, _) = await PromptWindow.RunAsync(context, input, cancel, (c, window) =>
             context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, c, window)));
+        if (!context.IsReplaying)
+        {
+            BatchTracing.RecordChunk(input.BatchId, input.Chunk, input.Count, started, context.CurrentUtcDateTime, counts);
+        }
+
         return counts;
     }
 }

@@ -199,6 +199,34 @@ public sealed class BatchStore
         ForgetSegments(batchId);
     }
 
+    /// <summary>
+    /// Writes the finished prefix of a running batch's output to <paramref name="destination"/>: its result lines in
+    /// input order, up to (not including) the first line with no stored result. Reads chunk by chunk, stopping at the
+    /// first chunk with a gap, so it never holds more than one chunk. Returns how many lines it wrote.
+    /// </summary>
+    public async Task<int> WriteFinishedPrefixAsync(string batchId, PreparedBatch prepared, Stream destination, CancellationToken cancellationToken)
+    {
+        var written = 0;
+        for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
+        {
+            var lines = await GatherChunkAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
+            foreach (var line in lines)
+            {
+                if (line is not { } l)
+                {
+                    return written;
+                }
+
+                await destination.WriteAsync(l, cancellationToken).ConfigureAwait(false);
+                written++;
+            }
+
+            await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return written;
+    }
+
     /// <summary>Opens <c>output.jsonl</c> or <c>errors.jsonl</c> of a batch for streaming, or null when absent.</summary>
     public async Task<Stream?> OpenOutputAsync(string batchId, string fileName, CancellationToken cancellationToken)
     {

@@ -9,6 +9,8 @@ using Fanout.Host.Services;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
 using Microsoft.Extensions.Options;
+using Fanout.Telemetry;
+using OpenTelemetry.Trace;
 
 namespace Fanout.Host.Extensions;
 
@@ -76,6 +78,7 @@ public static class HostingExtensions
         }
 
         builder.Services.AddFanoutCore();
+        builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation());
 
         var durable = config.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new DurableBackendOptions();
         if (config["backend"] is { Length: > 0 } backend)

@@ -53,7 +53,8 @@ public sealed class FanoutTestApp : IAsyncDisposable
         DurableBackendKind backend,
         ITestOutputHelper output,
         IDictionary<string, string?>? settings = null,
-        Action<DurableBackendOptions>? configureDurable = null)
+        Action<DurableBackendOptions>? configureDurable = null,
+        Action<ILoggingBuilder>? configureLogging = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var prefix = Guid.NewGuid().ToString("N")[..10];
@@ -75,6 +76,7 @@ public sealed class FanoutTestApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new XunitLoggerProvider(output));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configureLogging?.Invoke(builder.Logging);
         builder.Services.AddFanoutCore();
         var durable = new DurableBackendOptions
         {

@@ -1,0 +1,206 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Fanout.Cli.Client;
+using Spectre.Console;
+
+namespace Fanout.Cli.Commands;
+
+/// <summary>
+/// <c>fanout</c>: submit, watch, results, errors, cancel, list, against any Fanout (<c>--url</c>, <c>--key</c>).
+/// Exit codes: see <see cref="ExitCodes"/>.
+/// </summary>
+public static class FanoutCommand
+{
+    /// <summary>The default service: the portable host's address.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <summary>Builds the root command, writing to the real console.</summary>
+    public static RootCommand Create() => Create(AnsiConsole.Console, Console.Out, Console.Error);
+
+    /// <summary>Builds the root command over the given outputs.</summary>
+    public static RootCommand Create(IAnsiConsole console, TextWriter output, TextWriter log)
+    {
+        var url = new Option<string>("--url")
+        {
+            Description = "The Fanout service: the portable host or https://APP.azurewebsites.net (env FANOUT_URL).",
+            Recursive = true,
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FANOUT_URL") is { Length: > 0 } u ? u : DefaultUrl,
+        };
+        url.Validators.Add(r =>
+        {
+            if (!TryParseUrl(r.GetValueOrDefault<string>(), out _))
+            {
+                r.AddError("--url must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:7071.");
+            }
+        });
+        var key = new Option<string?>("--key")
+        {
+            Description = "Access key, sent as 'Authorization: Bearer KEY' (env FANOUT_KEY).",
+            Recursive = true,
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FANOUT_KEY"),
+        };
+        var root = new RootCommand("fanout: run large batches of LLM prompts on a Fanout service and watch them.") { url, key };
+
+        FanoutClient Client(ParseResult p) => FanoutClient.Create(Url(p.GetValue(url)!), p.GetValue(key));
+        Task<int> Run(ParseResult p, Func<FanoutClient, Task<int>> action) => RunAsync(Url(p.GetValue(url)!), log, () => Client(p), action);
+
+        var idArgument = new Argument<string>("id") { Description = "The batch id." };
+
+        var file = new Argument<FileInfo>("file") { Description = "A .jsonl file of OpenAI Batch lines, a .json {\"prompts\": [...]} form, or a text file of one prompt per line." };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Follow the batch until it finishes (exit code: every line succeeded or not)." };
+        var cap = new Option<int?>("--max-concurrency", "-c") { Description = "Most calls in flight for this batch." };
+        var deployment = new Option<string?>("--deployment", "-d") { Description = "Deployment for lines that name no model." };
+        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment };
+        submit.SetAction((p, ct) => Run(p, async client =>
+        {
+            var path = p.GetValue(file)!;
+            if (!path.Exists)
+            {
+                await log.WriteLineAsync($"error: no file '{path.FullName}'.").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct).ConfigureAwait(false);
+            var id = batch.GetProperty("id").GetString()!;
+            await output.WriteLineAsync(id).ConfigureAwait(false);
+            return p.GetValue(watch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
+        }));
+
+        var watchCommand = new Command("watch", "Show a batch's live progress until it finishes.") { idArgument };
+        watchCommand.SetAction((p, ct) => Run(p, client => WatchAsync(client, p.GetValue(idArgument)!, console, output, log, ct)));
+
+        var partial = new Option<bool>("--partial", "-p") { Description = "While the batch runs, the finished lines so far (in input order)." };
+        var outFile = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output." };
+        var results = new Command("results", "Fetch the ordered results (JSONL).") { idArgument, partial, outFile };
+        results.SetAction((p, ct) => Run(p, client => OutputAsync(client, p.GetValue(idArgument)!, errors: false, p.GetValue(partial), p.GetValue(outFile), output, log, ct)));
+
+        var errors = new Command("errors", "Fetch the failed lines (JSONL), in input order.") { idArgument, outFile };
+        errors.SetAction((p, ct) => Run(p, client => OutputAsync(client, p.GetValue(idArgument)!, errors: true, partial: false, p.GetValue(outFile), output, log, ct)));
+
+        var cancel = new Command("cancel", "Cancel a batch: unsent prompts are not sent, finished results are kept.") { idArgument };
+        cancel.SetAction((p, ct) => Run(p, async client =>
+        {
+            var batch = await client.CancelAsync(p.GetValue(idArgument)!, ct).ConfigureAwait(false);
+            await output.WriteLineAsync($"{batch.GetProperty("id").GetString()} {BatchText.Status(batch)}").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }));
+
+        var limit = new Option<int>("--limit", "-n") { Description = "How many batches (1-100).", DefaultValueFactory = _ => 20 };
+        var after = new Option<string?>("--after") { Description = "List the batches after this id (the next page)." };
+        var json = new Option<bool>("--json") { Description = "Print the list object as JSON." };
+        var list = new Command("list", "List batches, newest first.") { limit, after, json };
+        list.SetAction((p, ct) => Run(p, async client =>
+        {
+            var page = await client.ListAsync(p.GetValue(limit), p.GetValue(after), ct).ConfigureAwait(false);
+            if (p.GetValue(json))
+            {
+                await output.WriteLineAsync(page.GetRawText()).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            await output.WriteLineAsync($"{"ID",-40} {"STATUS",-12} {"CREATED (UTC)",-19} {"DONE/TOTAL",12} {"FAILED",7}").ConfigureAwait(false);
+            foreach (var b in page.GetProperty("data").EnumerateArray())
+            {
+                var (total, completed, failed) = BatchText.Counts(b);
+                var created = DateTimeOffset.FromUnixTimeSeconds(b.GetProperty("created_at").GetInt64()).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{b.GetProperty("id").GetString(),-40} {BatchText.Status(b),-12} {created,-19} {$"{completed + failed}/{total}",12} {failed,7}")).ConfigureAwait(false);
+            }
+
+            if (page.GetProperty("has_more").GetBoolean() && page.GetProperty("data").GetArrayLength() > 0)
+            {
+                await log.WriteLineAsync($"More: fanout list --after {page.GetProperty("data")[page.GetProperty("data").GetArrayLength() - 1].GetProperty("id").GetString()}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        }));
+
+        root.Subcommands.Add(submit);
+        root.Subcommands.Add(watchCommand);
+        root.Subcommands.Add(results);
+        root.Subcommands.Add(errors);
+        root.Subcommands.Add(cancel);
+        root.Subcommands.Add(list);
+        return root;
+    }
+
+    private static async Task<int> WatchAsync(FanoutClient client, string id, IAnsiConsole console, TextWriter output, TextWriter log, CancellationToken cancellationToken)
+    {
+        var final = await new BatchWatcher(client, console, output, log).WatchAsync(id, cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(BatchText.Summary(final)).ConfigureAwait(false);
+        return BatchText.AllSucceeded(final) ? ExitCodes.Success : ExitCodes.LinesFailed;
+    }
+
+    /// <summary>Copies results or errors, streamed; the exit code says whether every line copied succeeded.</summary>
+    private static async Task<int> OutputAsync(FanoutClient client, string id, bool errors, bool partial, FileInfo? file, TextWriter output, TextWriter log, CancellationToken cancellationToken)
+    {
+        // A file appears only when complete: written under a temporary name, then renamed.
+        var temp = file is null ? null : file.FullName + ".part";
+        try
+        {
+            await using var fileStream = temp is null ? null : File.Create(temp);
+            var lines = new OutputLineStream(fileStream is null
+                ? line => output.WriteAsync(Encoding.UTF8.GetString(line.Span))
+                : line => fileStream.WriteAsync(line, cancellationToken).AsTask());
+            var complete = await client.CopyOutputAsync(id, errors, partial, lines, cancellationToken).ConfigureAwait(false);
+            await lines.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (fileStream is not null)
+            {
+                await fileStream.DisposeAsync().ConfigureAwait(false);
+                File.Move(temp!, file!.FullName, overwrite: true);
+            }
+
+            var note = complete ? string.Empty : " so far (partial: the batch is still running)";
+            await log.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{lines.Lines} lines, {lines.Failed} failed{note}{(file is null ? string.Empty : $" -> {file.FullName}")}")).ConfigureAwait(false);
+            return lines.Failed == 0 ? ExitCodes.Success : ExitCodes.LinesFailed;
+        }
+        finally
+        {
+            if (temp is not null && File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(Uri url, TextWriter log, Func<FanoutClient> create, Func<FanoutClient, Task<int>> action)
+    {
+        try
+        {
+            using var client = create();
+            return await action(client).ConfigureAwait(false);
+        }
+        catch (FanoutApiException e)
+        {
+            await log.WriteLineAsync($"error: {e.Code}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (HttpRequestException e)
+        {
+            await log.WriteLineAsync($"error: cannot reach {url}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (IOException e)
+        {
+            await log.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+    }
+
+    private static bool TryParseUrl(string? text, out Uri url)
+    {
+        url = null!;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https"))
+        {
+            return false;
+        }
+
+        // Relative API paths resolve under the base only when it ends with '/'.
+        url = parsed.AbsoluteUri.EndsWith('/') ? parsed : new Uri(parsed.AbsoluteUri + "/");
+        return true;
+    }
+
+    private static Uri Url(string text) => TryParseUrl(text, out var url) ? url : throw new ArgumentException("Invalid --url.", nameof(text));
+}

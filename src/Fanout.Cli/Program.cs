@@ -1,0 +1,3 @@
+using Fanout.Cli.Commands;
+
+return await FanoutCommand.Create().Parse(args).InvokeAsync();

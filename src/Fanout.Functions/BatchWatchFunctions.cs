@@ -1,0 +1,39 @@
+using Fanout.Core.Watching;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Fanout.Functions;
+
+/// <summary>"Watching a batch" of API.md: bindings in, <see cref="BatchWatchApi"/> does the work.</summary>
+public sealed class BatchWatchFunctions(BatchWatchApi watch)
+{
+    /// <summary><c>GET /api/batches?limit=N&amp;after=ID</c>.</summary>
+    [Function("ListBatches")]
+    public async Task<IActionResult> ListAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "batches")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => new ResultAction(await watch.ListAsync(request, client, cancellationToken));
+
+    /// <summary><c>GET /api/batches/{id}/events</c> (server-sent events).</summary>
+    [Function("GetBatchEvents")]
+    public async Task<IActionResult> EventsAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "batches/{id}/events")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => new ResultAction(await watch.EventsAsync(id, client, cancellationToken));
+
+    /// <summary>
+    /// <c>GET /healthz</c>. Functions put every HTTP route under the <c>api</c> prefix, so in Azure this is
+    /// <c>/api/healthz</c>; anonymous, like the portable host's (it returns no data).
+    /// </summary>
+    [Function("Healthz")]
+    public async Task<IActionResult> HealthAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "healthz")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken)
+        => new ResultAction(await watch.HealthAsync(client, cancellationToken));
+}
