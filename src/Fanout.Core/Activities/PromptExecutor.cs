@@ -24,11 +24,12 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
 
         var deployment = line.Model ?? item.Deployment;
         var result = await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+        var byDeployment = Llm.Pool.MemberCall.Sum(result.Calls);
         if (result.IsSuccess)
         {
             var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
-            return new PromptOutcome(item.Index, true, null, prompt, completion);
+            return new PromptOutcome(item.Index, true, null, prompt, completion, ByDeployment: byDeployment);
         }
 
         var throttled = result.Status == 429;
@@ -37,12 +38,12 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             // Hand the wait to the orchestrator: a durable timer, not a held activity slot.
             var wait = result.RetryAfter ?? Backoff(item.Attempt);
             LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
-            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred);
+            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred, ByDeployment: byDeployment);
         }
 
         var (code, message) = ReadError(result);
         await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, code, message), cancellationToken).ConfigureAwait(false);
-        return new PromptOutcome(item.Index, false, code, Throttled: throttled);
+        return new PromptOutcome(item.Index, false, code, Throttled: throttled, ByDeployment: byDeployment);
     }
 
     /// <summary>Exponential backoff with a cap, for transient failures that came without a Retry-After.</summary>

@@ -20,7 +20,8 @@ public sealed record BatchObject(
     string ErrorBlob,
     IReadOnlyDictionary<string, string> Metadata,
     int? CurrentConcurrency = null,
-    ApiError? Error = null)
+    ApiError? Error = null,
+    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null)
 {
     /// <summary>Always "batch".</summary>
     public string Object => "batch";
@@ -49,6 +50,8 @@ public static class BatchObjects
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    private static readonly IReadOnlyDictionary<string, DeploymentUsage> NoUsage = new Dictionary<string, DeploymentUsage>();
+
     /// <summary>UTF-8 JSON of a batch object.</summary>
     public static byte[] Serialize(BatchObject batch) => JsonSerializer.SerializeToUtf8Bytes(batch, Json);
 
@@ -66,7 +69,8 @@ public static class BatchObjects
         store.ErrorBlobPath(input.BatchId),
         input.Metadata ?? new Dictionary<string, string>(),
         null,
-        result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode));
+        result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode),
+        result.Counts.ByDeployment ?? NoUsage);
 
     /// <summary>The object of a batch in any state, summing the counts of running chunk orchestrations.</summary>
     public static async Task<BatchObject> FromMetadataAsync(OrchestrationMetadata meta, DurableTaskClient client, BatchStore store, CancellationToken cancellationToken)
@@ -110,6 +114,7 @@ public static class BatchObjects
             store.OutputBlobPath(input.BatchId),
             store.ErrorBlobPath(input.BatchId),
             input.Metadata ?? new Dictionary<string, string>(),
-            progress?.Window is > 0 ? progress.Window : null);
+            progress?.Window is > 0 ? progress.Window : null,
+            UsageByDeployment: counts.ByDeployment ?? NoUsage);
     }
 }

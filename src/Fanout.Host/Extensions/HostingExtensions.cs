@@ -1,4 +1,5 @@
 using Fanout.Core;
+using Fanout.Core.Llm.Pool;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Host.Azurite;
@@ -51,7 +52,7 @@ public static class HostingExtensions
                 await console.WriteLineAsync($"Storage: embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
             }
 
-            if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]))
+            if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]) && !PoolConfiguration.IsConfigured(config))
             {
                 var simulatorOptions = config.GetSection("Fanout:Simulator").Get<SimulatorOptions>() ?? new SimulatorOptions();
                 embedded.Simulator = await SimulatorServer.StartAsync(simulatorOptions, 0, cancellationToken).ConfigureAwait(false);
