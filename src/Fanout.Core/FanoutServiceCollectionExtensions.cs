@@ -42,7 +42,8 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchPreparer>();
         services.TryAddSingleton<ResultSegmentWriter>();
         services.TryAddSingleton<AzureOpenAIClientFactory>();
-        services.TryAddSingleton<IChatCompletionInvoker, PooledChatInvoker>();
+        services.TryAddSingleton<IChatCompletionInvoker>(sp => new PooledChatInvoker(
+            sp.GetRequiredService<IOptions<OpenAIOptions>>(), sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<AzureOpenAIClientFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<BatchApi>();
