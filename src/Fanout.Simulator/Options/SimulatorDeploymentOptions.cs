@@ -23,15 +23,15 @@ public enum DeploymentOutage
 public sealed class SimulatorDeploymentOptions
 {
     /// <summary>Requests admitted in any sliding minute; null = <see cref="SimulatorOptions.RequestsPerMinute"/>, 0 = unlimited.</summary>
-    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{name}:RequestsPerMinute must not be negative.")]
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:RequestsPerMinute must not be negative.")]
     public int? RequestsPerMinute { get; set; }
 
     /// <summary>Tokens admitted in any sliding minute; null = <see cref="SimulatorOptions.TokensPerMinute"/>, 0 = unlimited.</summary>
-    [Range(0, long.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{name}:TokensPerMinute must not be negative.")]
+    [Range(0, long.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:TokensPerMinute must not be negative.")]
     public long? TokensPerMinute { get; set; }
 
     /// <summary>Fixed latency of its answers in milliseconds; null = <see cref="SimulatorOptions.LatencyMs"/>.</summary>
-    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{name}:LatencyMs must not be negative.")]
+    [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:LatencyMs must not be negative.")]
     public int? LatencyMs { get; set; }
 
     /// <summary>The <c>model</c> its answers carry; null = the deployment's name.</summary>
@@ -44,10 +44,10 @@ public sealed class SimulatorDeploymentOptions
     public DeploymentOutage OutageMode { get; set; } = DeploymentOutage.ServiceUnavailable;
 
     /// <summary>Start of the outage window, in seconds after the server started (or the stats were last reset).</summary>
-    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{name}:OutageStartSeconds must not be negative.")]
+    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:OutageStartSeconds must not be negative.")]
     public double OutageStartSeconds { get; set; }
 
     /// <summary>Length of the outage window in seconds; 0 = none.</summary>
-    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{name}:OutageDurationSeconds must not be negative.")]
+    [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:OutageDurationSeconds must not be negative.")]
     public double OutageDurationSeconds { get; set; }
 }
