@@ -9,6 +9,7 @@ namespace Fanout.Core.Llm.Pool;
 /// time (a probe) until one comes back. The member with the most quota left, times its weight, gets the call.</item>
 /// <item>Throttled: after a 429 the member is not used until its Retry-After (or until its own throttle gate opens,
 /// whichever is later).</item>
+/// <item>Paced: while its quota looks used up, a member with quota hints gets calls no faster than they allow.</item>
 /// <item>Failing: after a 5xx, a timeout or a refused connection, not used for a backoff that doubles with each failure
 /// in a row (<see cref="FirstFailureBackoff"/> to <see cref="MaxFailureBackoff"/>); then one call at a time until one
 /// succeeds.</item>
@@ -28,6 +29,12 @@ public sealed class PoolRouter
 
     /// <summary>The pause after a 429 that gave no Retry-After.</summary>
     public static readonly TimeSpan DefaultThrottle = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How much faster than its hints a used-up member is paced: a little over, since the estimate of a call's cost runs
+    /// high and the service's window frees quota continuously; the odd 429 that costs is cheap (the member cools down).
+    /// </summary>
+    private const double PaceOverHint = 1.2;
 
     private readonly MemberState[] _members;
     private readonly TimeProvider _time;
@@ -108,6 +115,11 @@ public sealed class PoolRouter
 
             member = chosen;
             var state = _members[chosen];
+            if (PaceInterval(state, now) is { } interval)
+            {
+                state.PacedUntil = Later(now, state.PacedUntil) + interval;
+            }
+
             state.InFlight++;
             state.Sent++;
             return true;
@@ -135,6 +147,7 @@ public sealed class PoolRouter
             {
                 m.ThrottledUntil = Later(m.ThrottledUntil, now + (result.RetryAfter ?? DefaultThrottle));
                 m.ReportTicket = -1;
+                m.ThrottledSinceReport = true;
                 return;
             }
 
@@ -169,6 +182,7 @@ public sealed class PoolRouter
             }
 
             m.ReportTicket = ticket;
+            m.ThrottledSinceReport = false;
             m.ReportTokens = tokens;
             m.ReportRequests = requests;
             m.ReportAt = now;
@@ -200,6 +214,11 @@ public sealed class PoolRouter
             at = Later(at, gate);
         }
 
+        if (PaceInterval(m, now) is not null)
+        {
+            at = Later(at, m.PacedUntil);
+        }
+
         if (m.Failures > 0)
         {
             // Failing: after the backoff one call at a time (a probe), until one succeeds.
@@ -209,12 +228,40 @@ public sealed class PoolRouter
         return at;
     }
 
+    /// <summary>
+    /// While the member's quota looks used up (less than one call left by its reports and the calls sent since), calls to
+    /// it leave at the pace its quota hints allow (<see cref="PoolMember.TokensPerMinute"/> / <see cref="PoolMember.RequestsPerMinute"/>)
+    /// instead of each collecting a 429; null when it has room, or no hint to pace by.
+    /// </summary>
+    private static TimeSpan? PaceInterval(MemberState m, DateTimeOffset now)
+    {
+        if (m.Member.TokensPerMinute is null && m.Member.RequestsPerMinute is null)
+        {
+            return null;
+        }
+
+        var cost = Math.Max(m.Cost, 1);
+        if (Headroom(m, now) is not { } headroom || headroom >= cost)
+        {
+            return null;
+        }
+
+        var seconds = Math.Max(
+            m.Member.TokensPerMinute is { } tpm && m.Cost > 0 ? m.Cost * 60 / tpm : 0,
+            m.Member.RequestsPerMinute is { } rpm ? 60.0 / rpm : 0);
+        return seconds > 0 ? TimeSpan.FromSeconds(seconds / PaceOverHint) : null;
+    }
+
     /// <summary>Tokens (or requests, in tokens) the member has left by its last fresh report and the calls sent since; null when not known.</summary>
     private static double? Headroom(MemberState m, DateTimeOffset now)
     {
         if (m.ReportTicket < 0 || (m.InFlight == 0 && now - m.ReportAt > StaleAfter))
         {
-            return m.Member.TokensPerMinute is { } hint ? hint - (m.InFlight * Math.Max(m.Cost, 1)) : null;
+            // Not known: its quota hint, if any. But after a 429 the quota was used up: it stays so (paced by the hint)
+            // until a report says otherwise, or for a while after the cooldown.
+            return m.Member.TokensPerMinute is { } hint
+                ? (m.ThrottledSinceReport && now - m.ThrottledUntil < StaleAfter ? 0 : hint) - (m.InFlight * Math.Max(m.Cost, 1))
+                : null;
         }
 
         var since = m.Sent - m.ReportTicket;
@@ -255,6 +302,12 @@ public sealed class PoolRouter
         public long? ReportRequests { get; set; }
 
         public DateTimeOffset ReportAt { get; set; }
+
+        /// <summary>It answered 429 after its last quota report.</summary>
+        public bool ThrottledSinceReport { get; set; }
+
+        /// <summary>While its quota looks used up: the earliest time of its next call.</summary>
+        public DateTimeOffset PacedUntil { get; set; } = DateTimeOffset.MinValue;
 
         /// <summary>Estimated tokens one call takes from the quota (0 = not known yet).</summary>
         public double Cost { get; set; }
