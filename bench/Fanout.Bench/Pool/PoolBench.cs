@@ -168,7 +168,7 @@ internal static class PoolBench
                 notes.Add(r.Problem ?? r.FirstError ?? "output not verified");
             }
 
-            sb.AppendLine(ci, $"| {r.Scenario} | {p.Runner} | {r.N} | {r.C} | {r.WallSeconds.ToString("0.0", ci)} s | {(r.RatioToBaseline is { } x ? x.ToString("0.00", ci) : "")} | {(r.WallSeconds > 0 ? (r.TokensAdmitted / r.WallSeconds * 60).ToString("N0", ci) : "")} | {p.SteadyTokensPerMinute?.ToString("N0", ci)} | {(p.SteadyTokensPerMinute is { } steady ? (steady / p.QuotaTokensPerMinute).ToString("P0", ci) : "")} of {p.QuotaTokensPerMinute.ToString("N0", ci)} | {retried.ToString("P1", ci)} | {r.Failed} | {r.SimulatorPeakConcurrency} | {shares} | {(p.OutageFraction is { } f ? f.ToString("P0", ci) : "")} | {string.Join("; ", notes)} |");
+            sb.AppendLine(ci, $"| {r.Scenario} | {p.Runner} | {r.N} | {r.C} | {r.WallSeconds.ToString("0.0", ci)} s | {(r.RatioToBaseline is { } x ? x.ToString("0.00", ci) : "")} | {(r.WallSeconds > 0 ? (r.TokensAdmitted / r.WallSeconds * 60).ToString("N0", ci) : "")} | {p.SteadyTokensPerMinute?.ToString("N0", ci)} | {(p.SteadyTokensPerMinute is { } steady ? $"{(steady / p.QuotaTokensPerMinute).ToString("P0", ci)} of {p.QuotaTokensPerMinute.ToString("N0", ci)}" : $"(quota {p.QuotaTokensPerMinute.ToString("N0", ci)})")} | {retried.ToString("P1", ci)} | {r.Failed} | {r.SimulatorPeakConcurrency} | {shares} | {(p.OutageFraction is { } f ? f.ToString("P0", ci) : "")} | {string.Join("; ", notes)} |");
         }
 
         return sb.ToString();

@@ -34,7 +34,7 @@ public sealed class PoolRouter
     /// How much faster than its hints a used-up member is paced: a little over, since the estimate of a call's cost runs
     /// high and the service's window frees quota continuously; the odd 429 that costs is cheap (the member cools down).
     /// </summary>
-    private const double PaceOverHint = 1.2;
+    private const double PaceOverHint = 1.05;
 
     private readonly MemberState[] _members;
     private readonly TimeProvider _time;

@@ -131,6 +131,24 @@ public sealed class PoolRouterTests
     }
 
     [Fact]
+    public void A_member_whose_quota_looks_used_up_is_paced_by_its_hint_instead_of_sent_every_call()
+    {
+        // 60,000 tokens a minute is 1,000 a second; a call costs 100 (two reports one call apart): one call per ~0.1 s.
+        var member = Member("a") with { TokensPerMinute = 60_000 };
+        var router = new PoolRouter([member], _time);
+        router.Complete(PickIndex(router), Ok(remaining: 150));
+        router.Complete(PickIndex(router), Ok(remaining: 50));
+
+        // 50 left, less than a call: the next call goes, the one after waits its turn.
+        Assert.True(router.TryPick(out _, out _));
+        Assert.False(router.TryPick(out _, out var next));
+        var gap = next - _time.GetUtcNow();
+        Assert.InRange(gap, TimeSpan.FromMilliseconds(80), TimeSpan.FromMilliseconds(100));
+        _time.Advance(gap);
+        Assert.True(router.TryPick(out _, out _));
+    }
+
+    [Fact]
     public void A_line_error_is_not_held_against_the_member()
     {
         var router = Router(("a", 1));
