@@ -189,6 +189,16 @@ public sealed class PoolRouter
         }
     }
 
+    /// <summary>Forgets a call <see cref="TryPick"/> gave to <paramref name="member"/> that ended without an answer (cancelled, or threw).</summary>
+    public void Release(int member)
+    {
+        lock (_lock)
+        {
+            _members[member].InFlight--;
+            _members[member].Sent--;
+        }
+    }
+
     /// <summary>Whether a status says the member, not the line, is at fault: try another member.</summary>
     public static bool IsMemberFailure(int status) => status is 0 or 401 or 403 or 404 or 408 or >= 500;
 

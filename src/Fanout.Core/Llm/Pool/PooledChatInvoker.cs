@@ -99,7 +99,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             }
             catch
             {
-                router.Complete(index, new ChatCallResult(0, default, null, null, Deferred: true));
+                router.Release(index);
                 throw;
             }
 

@@ -60,6 +60,19 @@ public sealed class PooledChatInvokerTests
     }
 
     [Fact]
+    public async Task A_cancelled_call_leaves_its_member_usable()
+    {
+        var member = Member("a");
+        var invoker = new PooledChatInvoker([new PoolConnection(member, new CancelledMember())], null, new OpenAIOptions(), _time);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => invoker.CompleteAsync("m", Body, new CancellationToken(canceled: true)));
+
+        var snapshot = Assert.Single(invoker.RouterOf("m")!.Snapshot());
+        Assert.True(snapshot.Available);
+        Assert.Equal(0, snapshot.InFlight);
+    }
+
+    [Fact]
     public async Task A_line_error_is_returned_without_trying_other_members()
     {
         var a = new ScriptedMember(new ChatCallResult(400, Error(), null, null));
@@ -166,6 +179,12 @@ public sealed class PooledChatInvokerTests
 
     private PooledChatInvoker Invoker(params (PoolMember Member, ScriptedMember Invoker)[] members)
         => new(members.Select(m => new PoolConnection(m.Member, m.Invoker)), null, new OpenAIOptions { MaxInActivityWaitSeconds = 5 }, _time);
+
+    private sealed class CancelledMember : IChatCompletionInvoker
+    {
+        public Task<ChatCallResult> CompleteAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+            => Task.FromCanceled<ChatCallResult>(cancellationToken);
+    }
 
     private sealed class ScriptedMember(ChatCallResult answer) : IChatCompletionInvoker
     {
