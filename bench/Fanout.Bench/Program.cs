@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Fanout.Bench;
 using Fanout.Bench.Measuring;
+using Fanout.Bench.Pool;
 using Fanout.Bench.Reporting;
 using Fanout.Bench.Runners;
 using Fanout.Bench.Scenarios;
@@ -17,10 +18,15 @@ var log = Console.Error;
 
 BenchOptions options;
 IReadOnlyList<Scenario> scenarios;
+IReadOnlyList<PoolScenario> poolScenarios;
+var poolRows = new List<PoolRow>();
 try
 {
     options = BenchOptions.Parse(args);
-    scenarios = ScenarioCatalog.Select(options.Scenarios, options.Quick);
+    poolScenarios = PoolScenario.Select(options.Scenarios);
+    scenarios = poolScenarios.Count > 0 && poolScenarios.Count == options.Scenarios.Count
+        ? []
+        : ScenarioCatalog.Select([.. options.Scenarios.Where(n => !PoolScenario.IsPool(n))], options.Quick);
 }
 catch (ArgumentException e)
 {
@@ -115,6 +121,11 @@ try
                     scenario, simulator, DurableBackendKind.AzureStorage, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, options.WarmUp, probes, log, cts.Token));
             }
         }
+
+        foreach (var pool in poolScenarios)
+        {
+            poolRows.AddRange(await PoolBench.RunAsync(pool, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, options.WarmUp, probes, log, cts.Token));
+        }
     }
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -139,8 +150,13 @@ report.Complete();
 Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
 await File.WriteAllTextAsync(outputPath, report.ToJson());
 await Console.Out.WriteLineAsync(report.ToMarkdown());
+if (poolRows.Count > 0)
+{
+    await Console.Out.WriteLineAsync(PoolBench.ToMarkdown(poolRows));
+}
+
 await log.WriteLineAsync($"Done in {total.Elapsed.TotalSeconds:0} s; JSON: {outputPath}");
-return report.Rows.All(r => r.Problem is null && r.Verified) ? 0 : 1;
+return report.Rows.All(r => r.Problem is null && r.Verified) && poolRows.All(r => r.Row.Problem is null && r.Row.Verified) ? 0 : 1;
 
 async Task RunAsync(Scenario scenario, string runner, Func<Task<BenchRow>> run)
 {

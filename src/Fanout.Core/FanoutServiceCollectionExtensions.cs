@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Fanout.Core.Activities;
 using Fanout.Core.Api;
 using Fanout.Core.Llm;
+using Fanout.Core.Llm.Pool;
 using Fanout.Core.Options;
 using Fanout.Core.Storage;
 using Microsoft.Extensions.Configuration;
@@ -21,8 +22,12 @@ public static class FanoutServiceCollectionExtensions
     public static IServiceCollection AddFanoutCore(this IServiceCollection services)
     {
         services.AddOptions<OpenAIOptions>().BindConfiguration(OpenAIOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.Endpoint is { IsAbsoluteUri: true }, "Fanout:OpenAI:Endpoint must be set to an absolute URI: the Azure OpenAI endpoint, e.g. https://my-aoai.openai.azure.com/ (the portable host starts its simulator when it is absent).")
+            .Validate<IConfiguration>(
+                (o, config) => o.Endpoint is { IsAbsoluteUri: true } || (o.Endpoint is null && PoolConfiguration.IsConfigured(config)),
+                "Fanout:OpenAI:Endpoint must be set to an absolute URI: the Azure OpenAI endpoint, e.g. https://my-aoai.openai.azure.com/ (the portable host starts its simulator when it is absent), or Fanout:OpenAI:Pool must list the deployments.")
             .ValidateOnStart();
+        services.AddOptions<PoolOptions>().Configure<IConfiguration>((o, config) => PoolConfiguration.Read(config, o)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PoolOptions>, PoolOptionsValidator>());
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString) || o.BlobServiceUri is { IsAbsoluteUri: true },
                 "Fanout:Storage:ConnectionString or Fanout:Storage:BlobServiceUri (an absolute URI) is required.")
@@ -37,7 +42,8 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchPreparer>();
         services.TryAddSingleton<ResultSegmentWriter>();
         services.TryAddSingleton<AzureOpenAIClientFactory>();
-        services.TryAddSingleton<IChatCompletionInvoker, AzureOpenAIChatInvoker>();
+        services.TryAddSingleton<IChatCompletionInvoker>(sp => new PooledChatInvoker(
+            sp.GetRequiredService<IOptions<OpenAIOptions>>(), sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<AzureOpenAIClientFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();

@@ -70,6 +70,23 @@ public sealed class SimulatorServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Counters per deployment, read now.</summary>
+    public IReadOnlyDictionary<string, DeploymentStatsSnapshot> DeploymentStats() => _engine.Deployments.Snapshot();
+
+    /// <summary>Takes <paramref name="deployment"/> down until <see cref="StartDeployment"/>: 503s, or dropped connections with <see cref="DeploymentOutage.Refuse"/>.</summary>
+    public void StopDeployment(string deployment, DeploymentOutage outage = DeploymentOutage.ServiceUnavailable)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        _engine.SetOutage(deployment, outage);
+    }
+
+    /// <summary>Brings <paramref name="deployment"/> back up.</summary>
+    public void StartDeployment(string deployment)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        _engine.SetOutage(deployment, DeploymentOutage.None);
+    }
+
     /// <summary>Zeroes the counters, empties the quota windows and restarts the clock of the 429 burst window.</summary>
     public void ResetStats() => _engine.Reset();
 

@@ -39,7 +39,8 @@ internal static class FanoutRunner
         int warmUp,
         RunProbes probes,
         TextWriter log,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Action? onSubmit = null)
     {
         var row = BenchRow.For(scenario, backend == DurableBackendKind.Memory ? RunnerNames.FanoutMemory : RunnerNames.FanoutAzureStorage);
         row.LoadAverageAtStart = SystemCpu.LoadAverage();
@@ -115,6 +116,7 @@ internal static class FanoutRunner
             simulator.ResetStats();
             await using var sampler = ResourceSampler.Start(azuritePid);
             probes.Start();
+            onSubmit?.Invoke();
             var stopwatch = Stopwatch.StartNew();
             var id = await SubmitAsync(http, body, scenario.MaxConcurrency, cancellationToken).ConfigureAwait(false);
             var submitted = stopwatch.Elapsed;

@@ -31,12 +31,13 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             ? await invoker.EmbedAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false)
             : await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
         telemetry.CallEnded(result);
+        var byDeployment = Llm.Pool.MemberCall.Sum(result.Calls);
         if (result.IsSuccess)
         {
             var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
             telemetry.LineFinished(true, null, prompt, completion);
-            return new PromptOutcome(item.Index, true, null, prompt, completion);
+            return new PromptOutcome(item.Index, true, null, prompt, completion, ByDeployment: byDeployment);
         }
 
         var throttled = result.Status == 429;
@@ -46,13 +47,13 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             var wait = result.RetryAfter ?? Backoff(item.Attempt);
             LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
             telemetry.HandedBack(wait);
-            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred);
+            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred, ByDeployment: byDeployment);
         }
 
         var (code, message) = ReadError(result);
         await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, code, message), cancellationToken).ConfigureAwait(false);
         telemetry.LineFinished(false, code);
-        return new PromptOutcome(item.Index, false, code, Throttled: throttled);
+        return new PromptOutcome(item.Index, false, code, Throttled: throttled, ByDeployment: byDeployment);
     }
 
     /// <summary>Exponential backoff with a cap, for transient failures that came without a Retry-After.</summary>

@@ -23,7 +23,8 @@ public sealed record BatchObject(
     int? CurrentConcurrency = null,
     ApiError? Error = null,
     long? MaxTotalTokens = null,
-    LiveProgress? Progress = null)
+    LiveProgress? Progress = null,
+    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null)
 {
     /// <summary>Always "batch".</summary>
     public string Object => "batch";
@@ -52,6 +53,8 @@ public static class BatchObjects
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    private static readonly IReadOnlyDictionary<string, DeploymentUsage> NoUsage = new Dictionary<string, DeploymentUsage>();
+
     /// <summary>UTF-8 JSON of a batch object.</summary>
     public static byte[] Serialize(BatchObject batch) => JsonSerializer.SerializeToUtf8Bytes(batch, Json);
 
@@ -73,7 +76,8 @@ public static class BatchObjects
         input.Metadata ?? new Dictionary<string, string>(),
         null,
         result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode),
-        input.MaxTotalTokens);
+        input.MaxTotalTokens,
+        UsageByDeployment: result.Counts.ByDeployment ?? NoUsage);
 
     /// <summary>The object of a batch in any state, summing the counts of running chunk orchestrations.</summary>
     public static async Task<BatchObject> FromMetadataAsync(OrchestrationMetadata meta, DurableTaskClient client, BatchStore store, CancellationToken cancellationToken)
@@ -131,7 +135,8 @@ public static class BatchObjects
             input.Metadata ?? new Dictionary<string, string>(),
             progress?.Window is > 0 ? progress.Window : null,
             MaxTotalTokens: input.MaxTotalTokens,
-            Progress: live);
+            Progress: live,
+            UsageByDeployment: counts.ByDeployment ?? NoUsage);
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)

@@ -23,7 +23,18 @@ namespace Fanout.Core.Llm;
 /// Not sent: the deployment's <see cref="DeploymentThrottleGate"/> stays closed for longer than a call may wait, so
 /// the result is a 429 with that wait (handed back as for a 429 from the service) as <see cref="RetryAfter"/>.
 /// </param>
-public sealed record ChatCallResult(int Status, ReadOnlyMemory<byte> Body, string? RequestId, TimeSpan? RetryAfter, bool Deferred = false)
+/// <param name="RemainingTokens">The answer's <c>x-ratelimit-remaining-tokens</c>, when it had one.</param>
+/// <param name="RemainingRequests">The answer's <c>x-ratelimit-remaining-requests</c>, when it had one.</param>
+/// <param name="Calls">The calls made for it, per pool member (<c>usage_by_deployment</c>); set by <see cref="Pool.PooledChatInvoker"/>.</param>
+public sealed record ChatCallResult(
+    int Status,
+    ReadOnlyMemory<byte> Body,
+    string? RequestId,
+    TimeSpan? RetryAfter,
+    bool Deferred = false,
+    long? RemainingTokens = null,
+    long? RemainingRequests = null,
+    IReadOnlyList<Pool.MemberCall>? Calls = null)
 {
     /// <summary>2xx.</summary>
     public bool IsSuccess => Status is >= 200 and < 300;
@@ -71,6 +82,13 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
     {
         _client = factory.Create(options.Value);
         _maxWait = TimeSpan.FromSeconds(options.Value.MaxInActivityWaitSeconds);
+    }
+
+    /// <summary>Creates the invoker over a client built elsewhere (a pool member's).</summary>
+    public AzureOpenAIChatInvoker(AzureOpenAIClient client, TimeSpan maxWait)
+    {
+        _client = client;
+        _maxWait = maxWait;
     }
 
     /// <summary>
@@ -130,8 +148,14 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
             retryAfter = HandBack(wait, _maxWait);
         }
 
-        return new ChatCallResult(response.Status, response.Content.ToMemory(), requestId, retryAfter);
+        return new ChatCallResult(
+            response.Status, response.Content.ToMemory(), requestId, retryAfter,
+            RemainingTokens: ReadLong(response, "x-ratelimit-remaining-tokens"), RemainingRequests: ReadLong(response, "x-ratelimit-remaining-requests"));
     }
+
+    private static long? ReadLong(PipelineResponse response, string header)
+        => response.Headers.TryGetValue(header, out var text)
+            && long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
 
     /// <summary>The gate's refusal, also when the retry policy wrapped it with the exceptions of earlier tries.</summary>
     private static ThrottleGateClosedException? GateClosed(Exception e) => e switch
@@ -154,7 +178,14 @@ public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Endpoint);
-        var clientOptions = CreateClientOptions(options, timeProvider);
+        return Create(options, CreateClientOptions(options, timeProvider));
+    }
+
+    /// <summary>Creates a client for <paramref name="options"/> (endpoint and credential) with <paramref name="clientOptions"/>.</summary>
+    public static AzureOpenAIClient Create(OpenAIOptions options, AzureOpenAIClientOptions clientOptions)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.Endpoint);
         if (!string.IsNullOrEmpty(options.ApiKey))
         {
             return new AzureOpenAIClient(options.Endpoint, new ApiKeyCredential(options.ApiKey), clientOptions);
@@ -171,14 +202,28 @@ public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
     public static AzureOpenAIClientOptions CreateClientOptions(OpenAIOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        return CreateClientOptions(options, options.MaxRetries, NewGate(options, timeProvider));
+    }
+
+    /// <summary>A throttle gate with <paramref name="options"/>' in-call wait limit and spacing.</summary>
+    public static DeploymentThrottleGate NewGate(OpenAIOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new DeploymentThrottleGate(
+            TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds), timeProvider, TimeSpan.FromMilliseconds(options.ThrottleGateSpacingMs));
+    }
+
+    /// <summary>The client options with <paramref name="maxRetries"/> SDK retries and <paramref name="gate"/> in the pipeline.</summary>
+    public static AzureOpenAIClientOptions CreateClientOptions(OpenAIOptions options, int maxRetries, DeploymentThrottleGate gate)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         var maxWait = TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds);
         var clientOptions = new AzureOpenAIClientOptions
         {
-            RetryPolicy = new ThrottleAwareRetryPolicy(options.MaxRetries, maxWait),
+            RetryPolicy = new ThrottleAwareRetryPolicy(maxRetries, maxWait),
             NetworkTimeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
         };
-        clientOptions.AddPolicy(
-            new DeploymentThrottleGate(maxWait, timeProvider, TimeSpan.FromMilliseconds(options.ThrottleGateSpacingMs)), PipelinePosition.PerTry);
+        clientOptions.AddPolicy(gate, PipelinePosition.PerTry);
         clientOptions.AddPolicy(new Telemetry.CallTelemetryPolicy(), PipelinePosition.PerTry);
         return clientOptions;
     }

@@ -60,6 +60,7 @@ public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, st
 /// The call was not sent because this process's throttle gate for the deployment was closed by an earlier 429: the wait
 /// is honoured like a 429's, but it is not a new congestion signal (the 429 that closed the gate was one already).
 /// </param>
+/// <param name="ByDeployment">The calls this attempt made, per pool member; null when none were made.</param>
 public sealed record PromptOutcome(
     int Index,
     bool Succeeded,
@@ -68,20 +69,31 @@ public sealed record PromptOutcome(
     int CompletionTokens = 0,
     int RetryAfterMs = 0,
     bool Throttled = false,
-    bool Deferred = false)
+    bool Deferred = false,
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null)
 {
     /// <summary>True when the activity wrote nothing and asks to be run again after <see cref="RetryAfterMs"/>.</summary>
     public bool WantsRetry => RetryAfterMs > 0;
 }
 
 /// <summary>Counters shared by chunk and batch results.</summary>
-public sealed record BatchCounts(int Completed = 0, int Failed = 0, long PromptTokens = 0, long CompletionTokens = 0, int Throttled = 0, int Retries = 0)
+/// <param name="Completed">Lines answered.</param>
+/// <param name="Failed">Lines failed.</param>
+/// <param name="PromptTokens">Prompt tokens.</param>
+/// <param name="CompletionTokens">Completion tokens.</param>
+/// <param name="Throttled">Outcomes that were 429s.</param>
+/// <param name="Retries">Durable retries.</param>
+/// <param name="ByDeployment">Calls, tokens and 429s per pool member, as the orchestrations counted them (<c>usage_by_deployment</c>).</param>
+public sealed record BatchCounts(
+    int Completed = 0, int Failed = 0, long PromptTokens = 0, long CompletionTokens = 0, int Throttled = 0, int Retries = 0,
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null)
 {
     /// <summary>Adds one outcome.</summary>
     public BatchCounts Add(PromptOutcome o) => o.WantsRetry
-        ? this with { Throttled = Throttled + (o.Throttled ? 1 : 0), Retries = Retries + 1 }
+        ? this with { Throttled = Throttled + (o.Throttled ? 1 : 0), Retries = Retries + 1, ByDeployment = DeploymentUsage.Merge(ByDeployment, o.ByDeployment) }
         : this with
         {
+            ByDeployment = DeploymentUsage.Merge(ByDeployment, o.ByDeployment),
             Completed = Completed + (o.Succeeded ? 1 : 0),
             Failed = Failed + (o.Succeeded ? 0 : 1),
             PromptTokens = PromptTokens + o.PromptTokens,
@@ -91,7 +103,8 @@ public sealed record BatchCounts(int Completed = 0, int Failed = 0, long PromptT
 
     /// <summary>Sum of two counters.</summary>
     public BatchCounts Add(BatchCounts o) => new(
-        Completed + o.Completed, Failed + o.Failed, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, Throttled + o.Throttled, Retries + o.Retries);
+        Completed + o.Completed, Failed + o.Failed, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, Throttled + o.Throttled, Retries + o.Retries,
+        DeploymentUsage.Merge(ByDeployment, o.ByDeployment));
 }
 
 /// <summary>Custom status of a running batch or chunk orchestration.</summary>

@@ -79,7 +79,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         {
             var check = await context.CallActivityAsync<ResultCheck>(
                 nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
-            var stored = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries };
+            var stored = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries, ByDeployment = counts.ByDeployment };
             if (check.Missing.Count == 0)
             {
                 return (stored, false);
@@ -97,7 +97,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, stored, repair.Window));
             var (again, cancelled) = await PromptWindow.RunAsync(context, repair, cancel, (c, window) =>
                 context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, stored.Add(c), window)), check.Missing);
-            counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries };
+            counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries, ByDeployment = DeploymentUsage.Merge(counts.ByDeployment, again.ByDeployment) };
             if (cancelled)
             {
                 return (stored.Add(again), true);

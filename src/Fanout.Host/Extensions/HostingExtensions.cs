@@ -1,4 +1,5 @@
 using Fanout.Core;
+using Fanout.Core.Llm.Pool;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
@@ -8,8 +9,8 @@ using Fanout.Host.Security;
 using Fanout.Host.Services;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
-using Microsoft.Extensions.Options;
 using Fanout.Telemetry;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
 
 namespace Fanout.Host.Extensions;
@@ -61,7 +62,7 @@ public static class HostingExtensions
                 await console.WriteLineAsync($"Storage: {how} embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
             }
 
-            if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]))
+            if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]) && !PoolConfiguration.IsConfigured(config))
             {
                 var simulatorOptions = config.GetSection("Fanout:Simulator").Get<SimulatorOptions>() ?? new SimulatorOptions();
                 embedded.Simulator = await SimulatorServer.StartAsync(simulatorOptions, 0, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Fanout.Simulator.Faults;
+using Fanout.Simulator.Options;
 using Fanout.Simulator.RateLimiting;
 using Microsoft.Net.Http.Headers;
 
@@ -45,33 +46,60 @@ internal static class ChatCompletionsEndpoint
             var options = engine.Options;
             var deployment = routeDeployment ?? request.Model ?? DefaultDeployment;
             var promptTokens = SimulatorResponder.EstimateTokens(request.Prompt.Length);
+            var settings = options.DeploymentOptions(deployment);
+            var perDeployment = engine.Deployments;
+            perDeployment.CountRequest(deployment);
+            switch (engine.OutageOf(deployment, settings))
+            {
+                case DeploymentOutage.Refuse:
+                    // Dropped unanswered: the client sees a failed connection, as from a region that is down.
+                    stats.CountFailed();
+                    perDeployment.CountFailed(deployment);
+                    context.Abort();
+                    return;
+                case DeploymentOutage.ServiceUnavailable:
+                    stats.CountFailed();
+                    perDeployment.CountFailed(deployment);
+                    await SendErrorAsync(response, StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable",
+                        $"The deployment '{deployment}' is down. (simulated)", aborted).ConfigureAwait(false);
+                    return;
+                case DeploymentOutage.None:
+                default:
+                    break;
+            }
+
+            var requestsPerMinute = settings?.RequestsPerMinute ?? options.RequestsPerMinute;
+            var tokensPerMinute = settings?.TokensPerMinute ?? options.TokensPerMinute;
 
             if (engine.InBurst429(out var burstLeft))
             {
                 stats.CountRateLimited();
+                perDeployment.CountRateLimited(deployment);
                 await SendTooManyRequestsAsync(response, burstLeft, aborted).ConfigureAwait(false);
                 return;
             }
 
-            if (options.RequestsPerMinute > 0 || options.TokensPerMinute > 0)
+            if (requestsPerMinute > 0 || tokensPerMinute > 0)
             {
                 var cost = (long)promptTokens + (request.MaxTokens ?? options.DefaultMaxTokens);
                 var scale = options.QuotaWindowSeconds / 60.0;
                 var decision = engine.Limiter.TryAcquire(
                     deployment,
                     cost,
-                    (int)Math.Ceiling(options.RequestsPerMinute * scale),
-                    (long)Math.Ceiling(options.TokensPerMinute * scale),
+                    (int)Math.Ceiling(requestsPerMinute * scale),
+                    (long)Math.Ceiling(tokensPerMinute * scale),
                     TimeSpan.FromSeconds(options.QuotaWindowSeconds));
                 SetRemainingHeaders(response, decision);
                 if (!decision.IsAdmitted)
                 {
                     stats.CountRateLimited();
+                    perDeployment.CountRateLimited(deployment);
                     await SendTooManyRequestsAsync(response, decision.RetryAfter, aborted).ConfigureAwait(false);
                     return;
                 }
 
                 stats.CountAdmitted(cost);
+                perDeployment.CountAdmitted(deployment, cost);
             }
 
             var digest = PromptDigest.Compute(request.Prompt);
@@ -82,15 +110,18 @@ internal static class ChatCompletionsEndpoint
                     return;
                 case Fault.ServiceUnavailable:
                     stats.CountFailed();
+                    perDeployment.CountFailed(deployment);
                     await SendErrorAsync(response, StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable",
                         "The service is temporarily unable to process your request. (simulated)", aborted).ConfigureAwait(false);
                     return;
                 case Fault.Failure when options.FailureStatusCode == StatusCodes.Status429TooManyRequests:
                     stats.CountRateLimited();
+                    perDeployment.CountRateLimited(deployment);
                     await SendTooManyRequestsAsync(response, TimeSpan.FromMilliseconds(options.FailureRetryAfterMs), aborted).ConfigureAwait(false);
                     return;
                 case Fault.Failure:
                     stats.CountFailed();
+                    perDeployment.CountFailed(deployment);
                     await SendErrorAsync(response, options.FailureStatusCode, "InternalServerError",
                         "The server had an error while processing your request. (simulated)", aborted).ConfigureAwait(false);
                     return;
@@ -103,7 +134,7 @@ internal static class ChatCompletionsEndpoint
             var completion = new Completion(
                 digest.CompletionId,
                 engine.Options.DeterministicResponses ? DeterministicCreated : engine.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
-                request.Model ?? deployment,
+                settings is null ? request.Model ?? deployment : settings.Model ?? deployment,
                 content,
                 promptTokens,
                 SimulatorResponder.EstimateTokens(content.Length),
@@ -120,7 +151,7 @@ internal static class ChatCompletionsEndpoint
             }
             else
             {
-                var latency = FirstTokenLatency(engine) + (options.LatencyPerOutputTokenMs * completion.CompletionTokens);
+                var latency = (settings?.LatencyMs ?? FirstTokenLatency(engine)) + (options.LatencyPerOutputTokenMs * completion.CompletionTokens);
                 await DelayAsync(latency, engine, aborted).ConfigureAwait(false);
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentType = "application/json";
@@ -129,6 +160,7 @@ internal static class ChatCompletionsEndpoint
             }
 
             stats.CountSucceeded(digest.Key);
+            perDeployment.CountSucceeded(deployment, completion.PromptTokens + completion.CompletionTokens);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using Fanout.Simulator.Options;
 using Fanout.Simulator.Stats;
 
 namespace Fanout.Simulator.Apis;
@@ -26,6 +27,10 @@ internal static class SimulatorApi
         group.MapGet("/stats", context => GetStatsAsync(context, engine));
         group.MapPost("/stats/reset", context => ResetStats(context, engine));
         group.MapGet("/healthz", GetHealthAsync);
+        group.MapGet("/stats/deployments", context => context.Response.WriteAsJsonAsync(
+            engine.Deployments.Snapshot(), SimulatorJsonContext.Default.IReadOnlyDictionaryStringDeploymentStatsSnapshot, contentType: null, context.RequestAborted));
+        group.MapPost("/deployments/{deployment}/stop", context => SetOutage(context, engine, context.Request.Query["mode"] == "refuse" ? DeploymentOutage.Refuse : DeploymentOutage.ServiceUnavailable));
+        group.MapPost("/deployments/{deployment}/start", context => SetOutage(context, engine, DeploymentOutage.None));
         return group;
     }
 
@@ -36,6 +41,13 @@ internal static class SimulatorApi
     private static Task ResetStats(HttpContext context, SimulatorEngine engine)
     {
         engine.Reset();
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+        return Task.CompletedTask;
+    }
+
+    private static Task SetOutage(HttpContext context, SimulatorEngine engine, DeploymentOutage outage)
+    {
+        engine.SetOutage((string)context.Request.RouteValues["deployment"]!, outage);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
         return Task.CompletedTask;
     }

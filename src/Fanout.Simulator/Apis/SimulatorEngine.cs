@@ -18,6 +18,44 @@ internal sealed class SimulatorEngine(
 
     public TimeProvider TimeProvider => timeProvider;
 
+    /// <summary>Counters per deployment.</summary>
+    public DeploymentStats Deployments { get; } = new();
+
+    /// <summary>Deployments stopped or started at run time, overriding their options.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DeploymentOutage> _outages = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Takes <paramref name="deployment"/> down (<paramref name="outage"/>) or up (<see cref="DeploymentOutage.None"/>) until told otherwise.</summary>
+    public void SetOutage(string deployment, DeploymentOutage outage) => _outages[deployment] = outage;
+
+    /// <summary>Whether <paramref name="deployment"/> is down now, and how: set at run time, in its options, or in its outage window.</summary>
+    public DeploymentOutage OutageOf(string deployment, SimulatorDeploymentOptions? settings)
+    {
+        if (_outages.TryGetValue(deployment, out var set))
+        {
+            return set;
+        }
+
+        if (settings is null)
+        {
+            return DeploymentOutage.None;
+        }
+
+        if (settings.Outage != DeploymentOutage.None)
+        {
+            return settings.Outage;
+        }
+
+        if (settings.OutageDurationSeconds <= 0)
+        {
+            return DeploymentOutage.None;
+        }
+
+        var elapsed = timeProvider.GetElapsedTime(Volatile.Read(ref _epoch)).TotalSeconds;
+        return elapsed >= settings.OutageStartSeconds && elapsed < settings.OutageStartSeconds + settings.OutageDurationSeconds
+            ? settings.OutageMode
+            : DeploymentOutage.None;
+    }
+
     /// <summary>Cancelled when the host stops, so hung requests let go.</summary>
     public CancellationToken Stopping => stopping;
 
@@ -26,6 +64,7 @@ internal sealed class SimulatorEngine(
     {
         stats.Reset();
         limiter.Reset();
+        Deployments.Reset();
         Volatile.Write(ref _epoch, timeProvider.GetTimestamp());
     }
 

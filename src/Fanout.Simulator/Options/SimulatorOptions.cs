@@ -81,9 +81,31 @@ public sealed class SimulatorOptions : IValidatableObject
     [Range(1, 60, ErrorMessage = "Fanout:Simulator:QuotaWindowSeconds must be between 1 and 60.")]
     public int QuotaWindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Deployments with settings of their own (<c>Fanout:Simulator:Deployments:{name}:TokensPerMinute</c>, …). Every
+    /// deployment name has its own quota window anyway; none need be listed (the embedded default serves one).
+    /// </summary>
+    public Dictionary<string, SimulatorDeploymentOptions> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The settings of <paramref name="deployment"/>, or null when it has none of its own.</summary>
+    public SimulatorDeploymentOptions? DeploymentOptions(string deployment)
+        => Deployments.Count > 0 && Deployments.TryGetValue(deployment, out var d) ? d : null;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var (name, deployment) in Deployments)
+        {
+            var results = new List<ValidationResult>();
+            if (deployment is not null && !Validator.TryValidateObject(deployment, new ValidationContext(deployment), results, validateAllProperties: true))
+            {
+                foreach (var result in results)
+                {
+                    yield return new ValidationResult(result.ErrorMessage?.Replace("{name}", name, StringComparison.Ordinal), [nameof(Deployments)]);
+                }
+            }
+        }
+
         if (FailureStatusCode is not (429 or >= 500 and <= 599))
         {
             yield return new ValidationResult(

@@ -42,4 +42,5 @@ public readonly record struct InFlightSample(
 
 /// <summary>Source-generated JSON for the simulator's own documents.</summary>
 [JsonSerializable(typeof(SimulatorStatsSnapshot))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, DeploymentStatsSnapshot>))]
 internal sealed partial class SimulatorJsonContext : JsonSerializerContext;

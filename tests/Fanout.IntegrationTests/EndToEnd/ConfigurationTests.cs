@@ -13,6 +13,7 @@ public sealed class ConfigurationTests
     [InlineData("Fanout:OpenAI:Endpoint", "not a uri", "Fanout:OpenAI:Endpoint")]
     [InlineData("Fanout:OpenAI:TimeoutSeconds", "-1", "Fanout:OpenAI:TimeoutSeconds")]
     [InlineData("Fanout:Durable:PartitionCount", "99", "PartitionCount")]
+    [InlineData("Fanout:OpenAI:Pool:0:Deployment", "gpt-4o-mini", "Fanout:OpenAI:Pool:0:Endpoint must be set")]
     [InlineData("Fanout:Durable:TaskHubName", "bad hub!", "task hub")]
     public async Task Bad_setting_stops_the_host_with_a_message_naming_it(string key, string value, string named)
     {

@@ -1,0 +1,44 @@
+namespace Fanout.Core.Models;
+
+/// <summary>What one pool member did for a batch (<c>usage_by_deployment</c> of the batch object).</summary>
+/// <param name="Calls">Calls sent to it.</param>
+/// <param name="PromptTokens">Prompt tokens of its answers.</param>
+/// <param name="CompletionTokens">Completion tokens of its answers.</param>
+/// <param name="RateLimited">Its 429 answers.</param>
+/// <param name="Failures">Its server errors, timeouts and refused connections.</param>
+public sealed record DeploymentUsage(long Calls = 0, long PromptTokens = 0, long CompletionTokens = 0, long RateLimited = 0, long Failures = 0)
+{
+    /// <summary>Prompt + completion tokens.</summary>
+    public long TotalTokens => PromptTokens + CompletionTokens;
+
+    /// <summary>Sum of two usages.</summary>
+    public DeploymentUsage Add(DeploymentUsage o) => new(
+        Calls + o.Calls, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, RateLimited + o.RateLimited, Failures + o.Failures);
+
+    /// <summary>The per-member sum of two maps; null when both are.</summary>
+    public static IReadOnlyDictionary<string, DeploymentUsage>? Merge(IReadOnlyDictionary<string, DeploymentUsage>? a, IReadOnlyDictionary<string, DeploymentUsage>? b)
+    {
+        if (a is null or { Count: 0 })
+        {
+            return b is null or { Count: 0 } ? a ?? b : b;
+        }
+
+        if (b is null or { Count: 0 })
+        {
+            return a;
+        }
+
+        var sum = new SortedDictionary<string, DeploymentUsage>(StringComparer.Ordinal);
+        foreach (var (name, usage) in a)
+        {
+            sum[name] = usage;
+        }
+
+        foreach (var (name, usage) in b)
+        {
+            sum[name] = sum.TryGetValue(name, out var had) ? had.Add(usage) : usage;
+        }
+
+        return sum;
+    }
+}
