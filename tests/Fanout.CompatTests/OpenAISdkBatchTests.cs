@@ -16,6 +16,25 @@ public sealed class OpenAISdkBatchTests(CompatHostFixture fixture) : IClassFixtu
     private static readonly string[] Progression = ["validating", "in_progress", "finalizing", "completed"];
 
     [Fact]
+    public async Task A_token_budget_on_create_stops_sending_and_the_unsent_lines_are_budget_exceeded()
+    {
+        var lines = Enumerable.Range(0, 40).Select(i => ChatLine($"b-{i}", $"Budget question {i}?")).ToList();
+        var file = await fixture.UploadAsync(lines, "budget.jsonl");
+        var created = await fixture.CreateBatchAsync(file.Id, extra: new { max_concurrency = 2, max_total_tokens = 300 });
+        Assert.Equal(300, created.GetProperty("max_total_tokens").GetInt64());
+
+        var (_, done) = await fixture.WaitAsync(created.GetProperty("id").GetString()!);
+
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        var counts = done.GetProperty("request_counts");
+        Assert.Equal(40, counts.GetProperty("completed").GetInt32() + counts.GetProperty("failed").GetInt32());
+        var errors = await fixture.DownloadLinesAsync(done.GetProperty("error_file_id").GetString()!);
+        Assert.NotEmpty(errors);
+        Assert.All(errors, l => Assert.Equal("budget_exceeded", l.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Equal(counts.GetProperty("failed").GetInt32(), errors.Count);
+    }
+
+    [Fact]
     public async Task Upload_create_poll_and_download_gives_successes_and_failures_split_in_input_order()
     {
         var lines = new List<string>();

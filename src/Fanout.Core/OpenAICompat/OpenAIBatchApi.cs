@@ -193,7 +193,7 @@ public sealed partial class OpenAIBatchApi(
         return Results.Json(new OpenAIFileDeleted(id), BatchObjects.Json);
     }
 
-    /// <summary><c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?}</c>.</summary>
+    /// <summary><c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.</summary>
     public async Task<IResult> CreateBatchAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -227,7 +227,8 @@ public sealed partial class OpenAIBatchApi(
             MinChunkWindow: o.MinChunkWindow,
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
-            Endpoint: form.Endpoint);
+            Endpoint: form.Endpoint,
+            MaxTotalTokens: form.MaxTotalTokens);
         await files.RecordBatchAsync(batchId, form.InputFileId, cancellationToken).ConfigureAwait(false);
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new StartOrchestrationOptions(batchId), cancellationToken).ConfigureAwait(false);
         await storageFlush.FlushAsync(cancellationToken).ConfigureAwait(false); // a created batch survives a power loss
@@ -235,7 +236,7 @@ public sealed partial class OpenAIBatchApi(
         var meta = await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
         var batch = meta is null
             ? ToOpenAI(input, new BatchObject(batchId, BatchStatus.Validating, input.CreatedAt, null, input.MaxConcurrency, input.Deployment,
-                new RequestCounts(0, 0, 0), new Usage(0, 0), store.OutputBlobPath(batchId), store.ErrorBlobPath(batchId), input.Metadata ?? new Dictionary<string, string>()), null, null)
+                new RequestCounts(0, 0, 0), new Usage(0, 0), store.OutputBlobPath(batchId), store.ErrorBlobPath(batchId), input.Metadata ?? new Dictionary<string, string>(), MaxTotalTokens: input.MaxTotalTokens), null, null)
             : await ToOpenAIAsync(meta, client, cancellationToken).ConfigureAwait(false);
         return Results.Json(batch, BatchObjects.Json);
     }
@@ -327,6 +328,7 @@ public sealed partial class OpenAIBatchApi(
             Metadata = native.Metadata,
             Usage = new OpenAIBatchUsage(native.Usage.PromptTokens, native.Usage.CompletionTokens),
             MaxConcurrency = native.MaxConcurrency,
+            MaxTotalTokens = native.MaxTotalTokens,
         };
     }
 
@@ -380,7 +382,7 @@ public sealed partial class OpenAIBatchApi(
             : (meta, null);
     }
 
-    private sealed record CreateForm(string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency);
+    private sealed record CreateForm(string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null);
 
     private async Task<(CreateForm? Form, IResult? Error)> ReadCreateAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -434,6 +436,17 @@ public sealed partial class OpenAIBatchApi(
                 cap = v;
             }
 
+            long? budget = null;
+            if (root.TryGetProperty("max_total_tokens", out var t) && t.ValueKind != JsonValueKind.Null)
+            {
+                if (t.ValueKind != JsonValueKind.Number || !t.TryGetInt64(out var tokens) || tokens < 1)
+                {
+                    return Bad("'max_total_tokens' must be a positive integer (the batch's token budget).");
+                }
+
+                budget = tokens;
+            }
+
             Dictionary<string, string>? metadata = null;
             if (root.TryGetProperty("metadata", out var md) && md.ValueKind != JsonValueKind.Null)
             {
@@ -459,7 +472,7 @@ public sealed partial class OpenAIBatchApi(
                 }
             }
 
-            return (new CreateForm(f.GetString()!, e.GetString()!, metadata, cap), null);
+            return (new CreateForm(f.GetString()!, e.GetString()!, metadata, cap, budget), null);
         }
     }
 

@@ -126,4 +126,7 @@ public sealed record OpenAIBatchObject
 
     /// <summary>Fanout's cap on calls in flight.</summary>
     public int MaxConcurrency { get; init; }
+
+    /// <summary>Fanout's token budget (<c>max_total_tokens</c> on create), null without one.</summary>
+    public long? MaxTotalTokens { get; init; }
 }
