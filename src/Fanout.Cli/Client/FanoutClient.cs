@@ -23,9 +23,19 @@ public sealed class FanoutClient(HttpClient http) : IDisposable
     }
 
     /// <summary>Submits a batch file: <c>.jsonl</c>/<c>.ndjson</c> as Batch API lines, <c>.json</c> as a prompts form, anything else as one prompt per line.</summary>
-    public async Task<JsonElement> SubmitAsync(string path, int? maxConcurrency, string? deployment, CancellationToken cancellationToken)
+    public async Task<JsonElement> SubmitAsync(string path, int? maxConcurrency, string? deployment, CancellationToken cancellationToken, long? maxTotalTokens = null, bool dryRun = false)
     {
         var query = new List<string>();
+        if (dryRun)
+        {
+            query.Add("dryRun=true");
+        }
+
+        if (maxTotalTokens is { } budget)
+        {
+            query.Add($"maxTotalTokens={budget}");
+        }
+
         if (maxConcurrency is { } cap)
         {
             query.Add($"maxConcurrency={cap}");
@@ -61,6 +71,13 @@ public sealed class FanoutClient(HttpClient http) : IDisposable
             using var response = await http.PostAsync("api/batches" + suffix, content, cancellationToken).ConfigureAwait(false);
             return await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary><c>POST /api/batches/{id}/retry</c>: a new batch of the failed and cancelled lines.</summary>
+    public async Task<JsonElement> RetryAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync($"api/batches/{Uri.EscapeDataString(id)}/retry", content: null, cancellationToken).ConfigureAwait(false);
+        return await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /api/batches/{id}</c>.</summary>

@@ -65,6 +65,30 @@ internal static class BatchText
         return text;
     }
 
+    /// <summary>A dry run's estimate (<c>batch_estimate</c>) in a few lines: counts, tokens, cost, time, first line errors.</summary>
+    public static string Estimate(JsonElement e)
+    {
+        var text = new System.Text.StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"lines {e.GetProperty("lines").GetInt32()}, invalid {e.GetProperty("invalid").GetInt32()}");
+        text.AppendLine(c, $"prompt tokens {e.GetProperty("prompt_tokens").GetInt64():N0}, output bound {e.GetProperty("max_completion_tokens").GetInt64():N0} tokens");
+        var cost = e.GetProperty("estimated_cost");
+        text.AppendLine(cost.ValueKind == JsonValueKind.Object && cost.GetProperty("low").ValueKind == JsonValueKind.Number
+            ? string.Create(c, $"cost {cost.GetProperty("low").GetDouble():0.####} - {cost.GetProperty("high").GetDouble():0.####} {cost.GetProperty("currency").GetString()}")
+            : "cost unknown (no price configured for the model: Fanout:Pricing:{model}:InputPerMillion / OutputPerMillion)");
+        var seconds = e.GetProperty("estimated_seconds_at_quota");
+        text.Append(seconds.ValueKind == JsonValueKind.Number
+            ? $"time at quota {Duration(seconds.GetDouble())}"
+            : "time at quota unknown (no TokensPerMinute configured for the model)");
+        foreach (var error in e.GetProperty("line_errors").EnumerateArray().Take(10))
+        {
+            var err = error.GetProperty("error");
+            text.AppendLine().Append(c, $"  line {error.GetProperty("index").GetInt32()} ({(error.TryGetProperty("custom_id", out var id) ? id.ToString() : "?")}): {err.GetProperty("code").GetString()}: {err.GetProperty("message").GetString()}");
+        }
+
+        return text.ToString();
+    }
+
     public static string Duration(double seconds)
     {
         var t = TimeSpan.FromSeconds(Math.Round(seconds));

@@ -52,7 +52,8 @@ public static class FanoutCommand
         var watch = new Option<bool>("--watch", "-w") { Description = "Follow the batch until it finishes (exit code: every line succeeded or not)." };
         var cap = new Option<int?>("--max-concurrency", "-c") { Description = "Most calls in flight for this batch." };
         var deployment = new Option<string?>("--deployment", "-d") { Description = "Deployment for lines that name no model." };
-        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment };
+        var budget = new Option<long?>("--max-total-tokens", "-b") { Description = "Token budget: no line is sent once the batch's usage reaches it (unsent lines end budget_exceeded)." };
+        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment, budget };
         submit.SetAction((p, ct) => Run(p, async client =>
         {
             var path = p.GetValue(file)!;
@@ -62,10 +63,35 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct).ConfigureAwait(false);
+            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct, p.GetValue(budget)).ConfigureAwait(false);
             var id = batch.GetProperty("id").GetString()!;
             await output.WriteLineAsync(id).ConfigureAwait(false);
             return p.GetValue(watch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
+        }));
+
+        var estimate = new Command("estimate", "Dry run: validate a batch file and estimate its tokens, cost and time at quota; nothing is stored or sent.") { file, deployment };
+        estimate.SetAction((p, ct) => Run(p, async client =>
+        {
+            var path = p.GetValue(file)!;
+            if (!path.Exists)
+            {
+                await log.WriteLineAsync($"error: no file '{path.FullName}'.").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            var e = await client.SubmitAsync(path.FullName, null, p.GetValue(deployment), ct, dryRun: true).ConfigureAwait(false);
+            await output.WriteLineAsync(BatchText.Estimate(e)).ConfigureAwait(false);
+            return e.GetProperty("invalid").GetInt32() == 0 ? ExitCodes.Success : ExitCodes.LinesFailed;
+        }));
+
+        var retryWatch = new Option<bool>("--watch", "-w") { Description = "Follow the new batch until it finishes." };
+        var retry = new Command("retry", "Run the failed and cancelled lines of a finished batch again; prints the new batch id (its results?merged=true is the whole output).") { idArgument, retryWatch };
+        retry.SetAction((p, ct) => Run(p, async client =>
+        {
+            var batch = await client.RetryAsync(p.GetValue(idArgument)!, ct).ConfigureAwait(false);
+            var id = batch.GetProperty("id").GetString()!;
+            await output.WriteLineAsync(id).ConfigureAwait(false);
+            return p.GetValue(retryWatch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
         }));
 
         var watchCommand = new Command("watch", "Show a batch's live progress until it finishes.") { idArgument };
@@ -117,6 +143,8 @@ public static class FanoutCommand
         }));
 
         root.Subcommands.Add(submit);
+        root.Subcommands.Add(estimate);
+        root.Subcommands.Add(retry);
         root.Subcommands.Add(watchCommand);
         root.Subcommands.Add(results);
         root.Subcommands.Add(errors);

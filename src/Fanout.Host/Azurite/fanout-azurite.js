@@ -156,15 +156,16 @@ async function stop(reason) {
   for (const socket of owners) {
     socket.destroy();
   }
+  // First stop serving (in-flight requests finish), then save: nothing acknowledged is left out of the last save.
+  for (const db of databases) {
+    db.autosave = false; // close() must not save a second, unsynchronised copy
+  }
+  await Promise.allSettled(servers.map((s) => s.close()));
   try {
     await save();
   } catch {
     // Logged in saveAll; exit anyway.
   }
-  for (const db of databases) {
-    db.autosave = false; // close() must not save a second, unsynchronised copy
-  }
-  await Promise.allSettled(servers.map((s) => s.close()));
   log("stopped");
   process.exit(0);
 }

@@ -11,8 +11,9 @@ namespace Fanout.Host.Durable;
 /// <summary>
 /// Bounds poison: an orchestration whose episodes keep failing (the episode throws in the backend, or takes the whole
 /// host down with it, again at every start) would otherwise be retried forever. Each host process counts, in a blob
-/// per instance, the episodes that began and did not complete: the first episode of an instance in each process, and
-/// every abandoned one. A completed episode clears the count. Past <see cref="MaxAttempts"/> the instance is not run
+/// per instance, the first episode of an instance it runs; a completed episode clears the count. So the count is the
+/// number of starts in a row whose first episode of that instance never completed. (An episode abandoned inside a
+/// running process, say during a storage outage, is Durable Task's own retry with backoff and is not counted.) Past <see cref="MaxAttempts"/> the instance is not run
 /// again: it is terminated with the reason, and its batch reads <c>failed</c> with that reason.
 /// </summary>
 internal sealed partial class EpisodeAttempts(BlobContainerClient journal, int maxAttempts, ILogger logger)
@@ -64,14 +65,6 @@ internal sealed partial class EpisodeAttempts(BlobContainerClient journal, int m
         {
             LogJournalFailed(logger, e, instanceId);
         }
-    }
-
-    /// <summary>Called when an episode is abandoned (it failed in this process): one more attempt.</summary>
-    public async Task FailedAsync(string instanceId)
-    {
-        confirmed.TryRemove(instanceId, out _);
-        unconfirmed.TryAdd(instanceId, 0);
-        await CountAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>

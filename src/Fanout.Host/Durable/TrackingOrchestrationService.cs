@@ -348,11 +348,6 @@ internal sealed partial class TrackingOrchestrationService : IOrchestrationServi
 
         // An abandoned episode ends its session: the release that follows must really release.
         abandoned.TryAdd(workItem, 0);
-        if (Attempts is not null && !stopping.IsCancellationRequested && !orchestrationDrain.IsCancellationRequested)
-        {
-            await Attempts.FailedAsync(workItem.InstanceId).ConfigureAwait(false);
-        }
-
         await inner.AbandonTaskOrchestrationWorkItemAsync(workItem).ConfigureAwait(false);
     }
 

@@ -71,10 +71,11 @@ function chooseFile(file) {
   $('file-name').textContent = file ? `${file.name} (${num(file.size)} bytes)` : '';
 }
 
-async function submit() {
-  const message = $('submit-message');
+// The request a submit (or its dry run) sends: the chosen file as is, or the pasted prompts as a prompts form.
+async function buildRequest() {
   const cap = $('max-concurrency').value.trim();
   const deployment = $('deployment').value.trim();
+  const budget = $('max-total-tokens').value.trim();
   let body, type, query = new URLSearchParams();
   if (state.file) {
     const name = state.file.name.toLowerCase();
@@ -89,12 +90,42 @@ async function submit() {
     if (deployment) query.set('deployment', deployment);
   } else {
     const prompts = $('prompts').value.split('\n').map(l => l.trim()).filter(l => l);
-    if (!prompts.length) { message.textContent = 'Choose a file or paste at least one prompt.'; return; }
+    if (!prompts.length) return null;
     const form = { prompts };
     if (cap) form.maxConcurrency = Number(cap);
     if (deployment) form.deployment = deployment;
     body = JSON.stringify(form); type = 'application/json';
   }
+  if (budget) query.set('maxTotalTokens', budget);
+  return { body, type, query };
+}
+
+async function estimate() {
+  const message = $('submit-message');
+  const request = await buildRequest();
+  if (!request) { message.textContent = 'Choose a file or paste at least one prompt.'; return; }
+  request.query.set('dryRun', 'true');
+  message.textContent = 'Estimating…';
+  try {
+    const res = await api('/api/batches?' + request.query, { method: 'POST', body: request.body, headers: { 'Content-Type': request.type } });
+    if (res.status !== 200) { message.textContent = 'No estimate: ' + await errorText(res); return; }
+    const e = await res.json();
+    const cost = e.estimated_cost && e.estimated_cost.low != null
+      ? `${e.estimated_cost.low.toFixed(4)}–${e.estimated_cost.high.toFixed(4)} ${e.estimated_cost.currency}` : 'unknown (no price configured)';
+    const time = e.estimated_seconds_at_quota != null ? duration(e.estimated_seconds_at_quota) : 'unknown (no quota configured)';
+    const bad = e.line_errors.slice(0, 3).map(x => `line ${x.index}: ${x.error.code}`).join(', ');
+    message.textContent = `Estimate: ${num(e.lines)} lines (${num(e.invalid)} invalid${bad ? ': ' + bad : ''}), ` +
+      `${num(e.prompt_tokens)} prompt tokens, up to ${num(e.max_completion_tokens)} output tokens, cost ${cost}, time at quota ${time}.`;
+  } catch (err) {
+    message.textContent = 'No estimate: ' + err.message;
+  }
+}
+
+async function submit() {
+  const message = $('submit-message');
+  const request = await buildRequest();
+  if (!request) { message.textContent = 'Choose a file or paste at least one prompt.'; return; }
+  const { body, type, query } = request;
   $('submit').disabled = true;
   message.textContent = 'Submitting…';
   try {
@@ -149,6 +180,7 @@ function show(b) {
   $('fig-retries').textContent = num(p.retries);
   $('fig-tokens').textContent = num(b.usage && b.usage.total_tokens);
   $('cancel').disabled = FINAL.has(b.status) || b.status === 'cancelling';
+  $('retry').hidden = !(FINAL.has(b.status) && b.request_counts.failed > 0);
   $('download-results').disabled = $('download-errors').disabled = !FINAL.has(b.status) || b.status === 'failed';
   if (!FINAL.has(b.status) && p.lines_per_second != null) {
     state.samples.push({ t: Date.now(), v: p.lines_per_second });
@@ -288,6 +320,14 @@ async function download(kind) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+async function retry() {
+  const res = await api(`/api/batches/${encodeURIComponent(state.selected)}/retry`, { method: 'POST' });
+  if (res.status !== 202) { alert(await errorText(res)); return; }
+  const batch = await res.json();
+  await refreshList();
+  select(batch.id, batch);
+}
+
 async function cancel() {
   const res = await api(`/api/batches/${encodeURIComponent(state.selected)}/cancel`, { method: 'POST' });
   if (res.status === 202) show(await res.json()); else alert(await errorText(res));
@@ -343,6 +383,8 @@ async function checkHealth() {
 // ---- wiring -----------------------------------------------------------------------------------------------------
 
 $('submit').onclick = submit;
+$('estimate').onclick = estimate;
+$('retry').onclick = retry;
 $('file-input').onchange = e => chooseFile(e.target.files[0]);
 const zone = $('drop-zone');
 zone.ondragover = e => { e.preventDefault(); zone.classList.add('over'); };

@@ -35,6 +35,25 @@ public sealed class CliTests(HostFixture fixture) : IClassFixture<HostFixture>, 
     }
 
     [Fact]
+    public async Task Estimate_reports_the_dry_run_and_exits_1_when_a_line_is_invalid()
+    {
+        var good = Write("estimate.jsonl", FanoutTestApp.Jsonl(30));
+        var run = await CliProcess.RunAsync("estimate", good, "--url", Url);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("lines 30, invalid 0", run.Lines[0]);
+        Assert.StartsWith("prompt tokens ", run.Lines[1], StringComparison.Ordinal);
+        Assert.Contains("output bound 960 tokens", run.Lines[1], StringComparison.Ordinal); // 30 lines x max_tokens 32
+
+        var lines = Encoding.UTF8.GetString(FanoutTestApp.Jsonl(3)).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        lines.Insert(1, "{\"custom_id\": \"broken\", \"method\": \"GET\", \"url\": \"/v1/chat/completions\", \"body\": {}}");
+        var bad = Write("estimate-bad.jsonl", Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
+        var invalid = await CliProcess.RunAsync("estimate", bad, "--url", Url);
+        Assert.True(invalid.ExitCode == 1, invalid.ToString());
+        Assert.Equal("lines 4, invalid 1", invalid.Lines[0]);
+        Assert.Contains(invalid.Lines, l => l.Contains("line 1 (broken): invalid_method", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_batch_with_a_failed_line_exits_1_from_watch_results_and_errors()
     {
         var lines = Encoding.UTF8.GetString(FanoutTestApp.Jsonl(6)).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();

@@ -30,9 +30,12 @@ public sealed class DryRunTests(AzuriteFixture azurite) : IClassFixture<AzuriteF
             ["Fanout:Pricing:gpt-4o-mini:OutputPerMillion"] = "0.6",
             ["Fanout:OpenAI:Pool:0:Deployment"] = "gpt-4o-mini",
             ["Fanout:OpenAI:Pool:0:Endpoint"] = simulator.BaseUri.ToString(),
+            ["Fanout:OpenAI:Pool:0:ApiKey"] = "simulator",
             ["Fanout:OpenAI:Pool:0:TokensPerMinute"] = "600",
             ["Fanout:OpenAI:Pool:1:Model"] = "gpt-4o-mini",
             ["Fanout:OpenAI:Pool:1:Deployment"] = "second",
+            ["Fanout:OpenAI:Pool:1:Endpoint"] = simulator.BaseUri.ToString(),
+            ["Fanout:OpenAI:Pool:1:ApiKey"] = "simulator",
             ["Fanout:OpenAI:Pool:1:TokensPerMinute"] = "600",
         });
         await using var host = await HostProcess.StartAsync(settings);

@@ -36,6 +36,11 @@ public sealed class WebPageTests(HostFixture fixture) : IClassFixture<HostFixtur
             var cap = driver.FindElement(By.Id("max-concurrency"));
             cap.Clear();
             cap.SendKeys("4");
+
+            // The estimate (a dry run) comes before the submit: nothing is stored, the counts are shown.
+            driver.FindElement(By.Id("estimate")).Click();
+            wait.Until(d => d.FindElement(By.Id("submit-message")).Text.StartsWith("Estimate: 60 lines (0 invalid)", StringComparison.Ordinal));
+            Assert.Contains("prompt tokens", driver.FindElement(By.Id("submit-message")).Text, StringComparison.Ordinal);
             driver.FindElement(By.Id("submit")).Click();
 
             // The progress bar is fed by the event stream: it moves while the batch runs, then reaches 100 %.
