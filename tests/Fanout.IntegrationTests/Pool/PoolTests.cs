@@ -82,6 +82,9 @@ public sealed class PoolTests(AzuriteFixture azurite, ITestOutputHelper output) 
         server.StopDeployment("north", outage);
         await WaitForAnswersAsync(server, count / 2);
         var servedBefore = server.DeploymentStats()["north"].Succeeded;
+
+        // The rest of the batch must outlast north's longest rest (8 s) so that it is probed again before the end.
+        server.Options.LatencyMs = 500;
         server.StartDeployment("north");
         var meta = await fanout.WaitAsync(input.BatchId, TimeSpan.FromMinutes(3));
 
