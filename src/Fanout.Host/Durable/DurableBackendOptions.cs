@@ -94,9 +94,9 @@ public sealed class DurableBackendOptions : IValidatableObject
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets the lease owner name; the portable host defaults it to the machine name plus its listen port, so a
-    /// host restarted on its port takes its partitions back at once instead of waiting for the old leases to expire,
-    /// while hosts sharing a task hub on one machine stay distinct owners.
+    /// Gets or sets the lease owner name; defaults to the machine name, so a restarted host takes its partitions
+    /// back at once instead of waiting for the old leases to expire. Give each host its own name when several hosts
+    /// share a task hub on one machine.
     /// </summary>
     public string? WorkerId { get; set; }
 

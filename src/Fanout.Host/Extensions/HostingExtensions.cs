@@ -88,7 +88,6 @@ public static class HostingExtensions
         }
 
         durable.StorageConnectionString ??= config["Fanout:Storage:ConnectionString"];
-        durable.WorkerId ??= DefaultWorkerId(config["urls"] ?? config["ASPNETCORE_URLS"] ?? config["Fanout:Host:Urls"] ?? DefaultUrls);
         if (config.GetSection(DurableBackendOptions.SectionName)["MaxConcurrentActivities"] is null)
         {
             durable.MaxConcurrentActivities = Math.Max(durable.MaxConcurrentActivities, batch.MaxConcurrencyLimit);
@@ -118,17 +117,5 @@ public static class HostingExtensions
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         return embedded;
-    }
-
-    /// <summary>
-    /// The lease owner of this host: the machine name plus the listen port. It stays the same when the host restarts on
-    /// its port (it takes its partitions back at once after a crash) and differs between hosts sharing one task hub on
-    /// one machine (each owns its own partitions). A host on an ephemeral port (<c>run</c>) is the machine name alone.
-    /// </summary>
-    internal static string DefaultWorkerId(string urls)
-    {
-        var first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? string.Empty;
-        var port = Uri.TryCreate(first.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Port : 0;
-        return port > 0 ? $"{Environment.MachineName}-{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : Environment.MachineName;
     }
 }
