@@ -412,29 +412,9 @@ public sealed partial class BatchApi(
                 return Bad(budgetError);
             }
 
-            Dictionary<string, string>? metadata = null;
-            if (root.TryGetProperty("metadata", out var md) && md.ValueKind != JsonValueKind.Null)
+            if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
             {
-                if (md.ValueKind != JsonValueKind.Object)
-                {
-                    return Bad("'metadata' must be an object of string values.");
-                }
-
-                metadata = [];
-                foreach (var p in md.EnumerateObject())
-                {
-                    if (p.Value.ValueKind != JsonValueKind.String || p.Name.Length > 64 || p.Value.GetString()!.Length > 512)
-                    {
-                        return Bad($"'metadata.{p.Name}' must be a string (keys up to 64 characters, values up to 512).");
-                    }
-
-                    metadata[p.Name] = p.Value.GetString()!;
-                }
-
-                if (metadata.Count > 16)
-                {
-                    return Bad("'metadata' may have at most 16 keys.");
-                }
+                return Bad(metadataError);
             }
 
             var lines = new MemoryStream();
