@@ -178,7 +178,7 @@ public sealed partial class BatchApi(
             return Error(StatusCodes.Status409Conflict, "batch_not_finished", $"Batch {id} is not finished yet; results are available once its status is completed or cancelled.");
         }
 
-        var stream = await store.OpenOutputAsync(id, errorsOnly ? "errors.jsonl" : "output.jsonl", cancellationToken).ConfigureAwait(false);
+        var stream = await store.OpenOutputAsync(id, errorsOnly ? BatchBlobLayout.ErrorsFile : BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false);
         return stream is null
             ? Error(StatusCodes.Status404NotFound, "output_not_found", $"Batch {id} has no output file; it failed before writing one (see its error).")
             : Results.Stream(stream, "application/jsonl; charset=utf-8");
@@ -349,7 +349,7 @@ public sealed partial class BatchApi(
 
     private bool IsValidCap(int value) => value >= 1 && value <= batchOptions.Value.MaxConcurrencyLimit;
 
-    private static bool IsValidDeployment(string value) => DeploymentName().IsMatch(value);
+    private static bool IsValidDeployment(string value) => DeploymentName.IsValid(value);
 
     private sealed record PromptsForm(Stream? Lines, string? Deployment, int? MaxConcurrency, IReadOnlyDictionary<string, string>? Metadata, IResult? Error, long? MaxTotalTokens = null);
 
@@ -437,9 +437,6 @@ public sealed partial class BatchApi(
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex ValidId();
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
-    private static partial Regex DeploymentName();
 
     [GeneratedRegex("[^A-Za-z0-9-]+")]
     private static partial Regex UnsafeIdChars();

@@ -27,7 +27,7 @@ public sealed class DeploymentThrottleGate : PipelinePolicy
     /// <summary>The default gap between calls while the quota is short.</summary>
     public static readonly TimeSpan DefaultSpacing = TimeSpan.FromMilliseconds(5);
 
-    private readonly ConcurrentDictionary<string, Gate> _gates = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DeploymentGate> _gates = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeSpan _maxWait;
     private readonly TimeSpan _spacing;
     private readonly TimeProvider _time;
@@ -84,7 +84,7 @@ public sealed class DeploymentThrottleGate : PipelinePolicy
     public void CloseUntil(string deployment, DateTimeOffset until)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        _gates.GetOrAdd(deployment, static _ => new Gate()).CloseUntil(until);
+        _gates.GetOrAdd(deployment, static _ => new DeploymentGate()).CloseUntil(until);
     }
 
     /// <inheritdoc />
@@ -98,7 +98,7 @@ public sealed class DeploymentThrottleGate : PipelinePolicy
             return;
         }
 
-        var gate = _gates.GetOrAdd(deployment, static _ => new Gate());
+        var gate = _gates.GetOrAdd(deployment, static _ => new DeploymentGate());
         var ticket = EnterAsync(gate, deployment, message.CancellationToken).AsTask().GetAwaiter().GetResult();
         ProcessNext(message, pipeline, currentIndex);
         gate.Observe(ticket, message.Response, _time.GetUtcNow());
@@ -115,7 +115,7 @@ public sealed class DeploymentThrottleGate : PipelinePolicy
             return;
         }
 
-        var gate = _gates.GetOrAdd(deployment, static _ => new Gate());
+        var gate = _gates.GetOrAdd(deployment, static _ => new DeploymentGate());
         var ticket = await EnterAsync(gate, deployment, message.CancellationToken).ConfigureAwait(false);
         await ProcessNextAsync(message, pipeline, currentIndex).ConfigureAwait(false);
         gate.Observe(ticket, message.Response, _time.GetUtcNow());
@@ -126,7 +126,7 @@ public sealed class DeploymentThrottleGate : PipelinePolicy
     /// nothing calls for spacing, else at this call's turn.
     /// </summary>
     /// <exception cref="ThrottleGateClosedException">The call would have to wait longer than the in-call limit.</exception>
-    private async ValueTask<long> EnterAsync(Gate gate, string deployment, CancellationToken cancellationToken)
+    private async ValueTask<long> EnterAsync(DeploymentGate gate, string deployment, CancellationToken cancellationToken)
     {
         var deadline = _time.GetUtcNow() + _maxWait;
         var queued = false;
@@ -154,179 +154,4 @@ public sealed class DeploymentThrottleGate : PipelinePolicy
             await Task.Delay(turn.Value - now, _time, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private sealed class Gate
-    {
-        /// <summary>How long after an opening every call is spaced, also those that were not queued.</summary>
-        private static readonly TimeSpan RecoveryPeriod = TimeSpan.FromSeconds(1);
-
-        private readonly Lock _lock = new();
-        private DateTimeOffset _openAt = DateTimeOffset.MinValue;
-        private DateTimeOffset _lastTurn = DateTimeOffset.MinValue;
-
-        // Calls sent so far; the latest x-ratelimit-remaining-tokens report (the number of the call it answered and
-        // the tokens left right after that call was admitted); the estimated tokens one call costs (0 = not known).
-        private long _sent;
-        private long _reportTicket = -1;
-        private long _reportRemaining;
-        private long _reportFloor;
-        private double _cost;
-
-        public DateTimeOffset OpenAt
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _openAt;
-                }
-            }
-        }
-
-        public void CloseUntil(DateTimeOffset until)
-        {
-            lock (_lock)
-            {
-                CloseUntilLocked(until);
-            }
-        }
-
-        /// <summary>A queued call woke at its turn: it goes unless a 429 has closed the gate again meanwhile.</summary>
-        public bool TryGoAtTurn(DateTimeOffset now, out long ticket)
-        {
-            lock (_lock)
-            {
-                ticket = now >= _openAt ? ++_sent : 0;
-                return now >= _openAt;
-            }
-        }
-
-        /// <summary>
-        /// The time this call may go (≤ now: at once, and <paramref name="ticket"/> numbers it), or null when that is
-        /// after <paramref name="deadline"/>, with <paramref name="opensAt"/> then the time it would have been.
-        /// </summary>
-        public DateTimeOffset? Reserve(DateTimeOffset now, TimeSpan spacing, DateTimeOffset deadline, out DateTimeOffset opensAt, out long ticket)
-        {
-            lock (_lock)
-            {
-                ticket = 0;
-
-                // Calls are spaced while the quota is short: for a while after an opening (calls that arrive on their
-                // own, e.g. from durable timers due at the opening, would otherwise go all at once), and while the
-                // last remaining-tokens report, less what was sent since, leaves less than one call's cost.
-                var spaced = now < _openAt + RecoveryPeriod || LooksExhausted();
-                if (now >= _openAt && now >= (spaced ? _lastTurn + spacing : _lastTurn))
-                {
-                    if (spaced)
-                    {
-                        _lastTurn = now;
-                    }
-
-                    opensAt = now;
-                    ticket = ++_sent;
-                    return now;
-                }
-
-                // Closed, or spaced: the next turn after the calls already queued.
-                var turn = _lastTurn + spacing;
-                opensAt = turn > _openAt ? turn : _openAt;
-                if (opensAt > deadline)
-                {
-                    if (now >= _openAt)
-                    {
-                        // Open, and only the spacing asks for a wait the call may not hold: spacing is best effort,
-                        // not worth a durable timer.
-                        opensAt = now;
-                        ticket = ++_sent;
-                        return now;
-                    }
-
-                    return null;
-                }
-
-                _lastTurn = opensAt;
-                return opensAt;
-            }
-        }
-
-        /// <summary>Reads the answer to call <paramref name="ticket"/>.</summary>
-        public void Observe(long ticket, PipelineResponse? response, DateTimeOffset now)
-        {
-            if (response is null)
-            {
-                return;
-            }
-
-            if (response.Status == 429)
-            {
-                if (ThrottleAwareRetryPolicy.ReadRetryAfter(response) is { } wait && wait > TimeSpan.Zero)
-                {
-                    lock (_lock)
-                    {
-                        CloseUntilLocked(now + wait);
-                    }
-                }
-
-                return;
-            }
-
-            if (response.Status is >= 200 and < 300
-                && response.Headers.TryGetValue("x-ratelimit-remaining-tokens", out var text)
-                && long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var remaining))
-            {
-                lock (_lock)
-                {
-                    if (ticket <= _reportTicket || ticket <= _reportFloor)
-                    {
-                        return;
-                    }
-
-                    if (_reportTicket >= 0 && remaining < _reportRemaining)
-                    {
-                        var sample = (double)(_reportRemaining - remaining) / (ticket - _reportTicket);
-                        _cost = _cost <= 0 ? sample : (0.75 * _cost) + (0.25 * sample);
-                    }
-
-                    _reportTicket = ticket;
-                    _reportRemaining = remaining;
-                }
-            }
-        }
-
-        private bool LooksExhausted()
-            => _reportTicket >= 0 && _cost > 0 && _reportRemaining - (_cost * (_sent - _reportTicket)) < _cost;
-
-        private void CloseUntilLocked(DateTimeOffset until)
-        {
-            if (until > _openAt)
-            {
-                _openAt = until;
-            }
-
-            // What the reports said is stale once the service has said no, also for calls already sent.
-            _reportTicket = -1;
-            _reportFloor = _sent;
-        }
-    }
-}
-
-/// <summary>
-/// The deployment's throttle gate stays closed longer than a call may wait: the call was not sent. Returned by
-/// <see cref="AzureOpenAIChatInvoker"/> as a 429 with <see cref="RetryAfter"/>, to be waited out by a durable timer.
-/// </summary>
-public sealed class ThrottleGateClosedException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public ThrottleGateClosedException(string deployment, TimeSpan retryAfter)
-        : base($"Deployment '{deployment}' is throttled for another {retryAfter.TotalMilliseconds:0} ms; the call was not sent.")
-    {
-        Deployment = deployment;
-        RetryAfter = retryAfter;
-    }
-
-    /// <summary>The throttled deployment.</summary>
-    public string Deployment { get; }
-
-    /// <summary>How long the gate stays closed.</summary>
-    public TimeSpan RetryAfter { get; }
 }

@@ -1,3 +1,5 @@
+using Fanout.Core.Options;
+
 namespace Fanout.Core.Models;
 
 /// <summary>Where a batch's raw JSONL input lives (blob drop).</summary>
@@ -22,9 +24,9 @@ public sealed record BatchInput(
     BatchSource? Source = null,
     PreparedBatch? Prepared = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    int ChunkSize = 500,
-    int MinChunkWindow = 25,
-    int MaxDurableRetries = 20,
+    int ChunkSize = BatchOptions.DefaultChunkSize,
+    int MinChunkWindow = BatchOptions.DefaultMinChunkWindow,
+    int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries,
     int MaxCallSeconds = 0,
     string? Endpoint = null,
     long? MaxTotalTokens = null,
@@ -36,7 +38,7 @@ public sealed record BatchInput(
 public sealed record RetrySource(string Of, string BaseBlob);
 
 /// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
-public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = 20, long? TokenBudget = null);
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
 /// <param name="BatchId">The batch.</param>

@@ -234,15 +234,15 @@ public sealed class OpenAIFileStore
     /// <summary>Bytes of a finished batch's output file (its successful lines) and error file, or null when it wrote no output.</summary>
     public async Task<(long Output, long Errors)?> BatchFileSizesAsync(string batchId, CancellationToken cancellationToken)
     {
-        await using var all = await _store.OpenOutputAsync(batchId, "output.jsonl", cancellationToken).ConfigureAwait(false);
-        await using var failed = await _store.OpenOutputAsync(batchId, "errors.jsonl", cancellationToken).ConfigureAwait(false);
+        await using var all = await _store.OpenOutputAsync(batchId, BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false);
+        await using var failed = await _store.OpenOutputAsync(batchId, BatchBlobLayout.ErrorsFile, cancellationToken).ConfigureAwait(false);
         return all is null || failed is null ? null : (all.Length - failed.Length, failed.Length);
     }
 
     /// <summary>Writes a finished batch's output file (successful lines) or error file to <paramref name="target"/>, streamed, in input order.</summary>
     public async Task WriteBatchFileAsync(string batchId, bool errors, Stream target, CancellationToken cancellationToken)
     {
-        await using var source = await _store.OpenOutputAsync(batchId, errors ? "errors.jsonl" : "output.jsonl", cancellationToken).ConfigureAwait(false)
+        await using var source = await _store.OpenOutputAsync(batchId, errors ? BatchBlobLayout.ErrorsFile : BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Batch {batchId} has no output.");
         if (errors)
         {

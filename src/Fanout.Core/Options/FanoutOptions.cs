@@ -16,7 +16,7 @@ public sealed class OpenAIOptions
 
     /// <summary>The deployment used when neither the line nor the batch names one.</summary>
     [Required]
-    [RegularExpression("^[A-Za-z0-9._-]{1,64}$", ErrorMessage = "Fanout:OpenAI:Deployment must be 1-64 letters, digits, '.', '_' or '-'.")]
+    [RegularExpression(DeploymentName.Pattern, ErrorMessage = "Fanout:OpenAI:Deployment must be 1-64 letters, digits, '.', '_' or '-'.")]
     public string Deployment { get; set; } = "gpt-4o-mini";
 
     /// <summary>Client id of a user-assigned managed identity (optional).</summary>
@@ -45,7 +45,10 @@ public sealed class OpenAIOptions
 
     /// <summary>How many times a line may be re-scheduled by the orchestrator after a long throttling wait before it fails.</summary>
     [Range(0, 100, ErrorMessage = "Fanout:OpenAI:MaxDurableRetries must be between 0 and 100.")]
-    public int MaxDurableRetries { get; set; } = 20;
+    public int MaxDurableRetries { get; set; } = DefaultMaxDurableRetries;
+
+    /// <summary>The default of <see cref="MaxDurableRetries"/> (also of the orchestration inputs that carry it).</summary>
+    public const int DefaultMaxDurableRetries = 20;
 
     /// <summary>
     /// The longest one prompt activity can keep a call to the model going: every try timing out, with the longest
@@ -114,7 +117,10 @@ public sealed class BatchOptions
 
     /// <summary>Lines per chunk: each chunk is one sub-orchestration with its own window, which bounds history size.</summary>
     [Range(1, 100_000, ErrorMessage = "Fanout:Batch:ChunkSize must be between 1 and 100000.")]
-    public int ChunkSize { get; set; } = 500;
+    public int ChunkSize { get; set; } = DefaultChunkSize;
+
+    /// <summary>The default of <see cref="ChunkSize"/> (also of the orchestration inputs that carry it).</summary>
+    public const int DefaultChunkSize = 500;
 
     /// <summary>
     /// Smallest window a chunk gets when the cap is split across chunks running side by side. Each chunk is one
@@ -123,5 +129,8 @@ public sealed class BatchOptions
     /// 25.7 durable; 25 → 735 and 65).
     /// </summary>
     [Range(1, 1000, ErrorMessage = "Fanout:Batch:MinChunkWindow must be between 1 and 1000.")]
-    public int MinChunkWindow { get; set; } = 25;
+    public int MinChunkWindow { get; set; } = DefaultMinChunkWindow;
+
+    /// <summary>The default of <see cref="MinChunkWindow"/> (also of the orchestration inputs that carry it).</summary>
+    public const int DefaultMinChunkWindow = 25;
 }

@@ -82,7 +82,7 @@ public sealed partial class BatchRetryApi(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             MaxTotalTokens: original.MaxTotalTokens,
-            Retry: new RetrySource(id, $"{id}/{(original.Retry is null ? "output.jsonl" : RetryMerge.MergedFile)}"));
+            Retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}"));
         await api.StartAsync(client, input, cancellationToken).ConfigureAwait(false);
         LogRetry(logger, retryId, id, lines, invalid);
         var started = await client.GetInstanceAsync(retryId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);

@@ -28,7 +28,7 @@ public static class RetryMerge
     public static async Task<(int Lines, int Invalid)> PrepareAsync(
         BatchStore store, BatchInput original, int total, string retryId, int chunkSize, CancellationToken cancellationToken)
     {
-        await using var output = await store.OpenOutputAsync(original.BatchId, "output.jsonl", cancellationToken).ConfigureAwait(false)
+        await using var output = await store.OpenOutputAsync(original.BatchId, BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Batch {original.BatchId} has no output.jsonl.");
         var previousMap = original.Retry is null ? null : await ReadMapAsync(store, original.BatchId, cancellationToken).ConfigureAwait(false);
         var sourceChunkSize = original.Prepared?.ChunkSize ?? original.ChunkSize;
@@ -104,7 +104,7 @@ public static class RetryMerge
     {
         var map = await ReadMapAsync(store, retryId, cancellationToken).ConfigureAwait(false);
         await using var baseStream = await store.Output.GetBlobClient(retry.BaseBlob).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
-        await using var retried = await store.OpenOutputAsync(retryId, "output.jsonl", cancellationToken).ConfigureAwait(false)
+        await using var retried = await store.OpenOutputAsync(retryId, BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Batch {retryId} has no output.jsonl to merge.");
         var merged = store.Output.GetBlockBlobClient($"{retryId}/{MergedFile}");
         await using var target = await merged.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions { BufferSize = 4 * 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
@@ -187,11 +187,7 @@ public static class RetryMerge
     {
         var content = (await store.Work.GetBlobClient(BatchStore.ChunkBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
         var idx = (await store.Work.GetBlobClient(BatchStore.IndexBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-        var offsets = new long[idx.Length / sizeof(long)];
-        for (var i = 0; i < offsets.Length; i++)
-        {
-            offsets[i] = BinaryPrimitives.ReadInt64LittleEndian(idx.Span[(i * sizeof(long))..]);
-        }
+        var offsets = LineIndexFormat.Decode(idx.Span);
 
         return (content, offsets);
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
+using Fanout.Core.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -86,13 +86,13 @@ public static partial class PoolConfiguration
         {
             errors.Add($"{key}:Deployment must be set: the deployment name at the member's endpoint.");
         }
-        else if (!NamePattern().IsMatch(deployment))
+        else if (!DeploymentName.IsValid(deployment))
         {
             errors.Add($"{key}:Deployment must be 1-64 letters, digits, '.', '_' or '-', not '{deployment}'.");
         }
 
         var model = member["Model"];
-        if (model is not null && !NamePattern().IsMatch(model))
+        if (model is not null && !DeploymentName.IsValid(model))
         {
             errors.Add($"{key}:Model must be 1-64 letters, digits, '.', '_' or '-', not '{model}'.");
         }
@@ -126,9 +126,6 @@ public static partial class PoolConfiguration
 
         return value;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
-    private static partial Regex NamePattern();
 }
 
 /// <summary>Fails the start with every problem <see cref="PoolConfiguration"/> found, each naming its key.</summary>

@@ -34,7 +34,7 @@ public sealed class PoolRouter
     /// How much faster than its hints a used-up member is paced: a little over, since the estimate of a call's cost runs
     /// high and the service's window frees quota continuously; the odd 429 that costs is cheap (the member cools down).
     /// </summary>
-    private const double PaceOverHint = 1.05;
+    internal const double PaceOverHint = 1.05;
 
     private readonly MemberState[] _members;
     private readonly TimeProvider _time;
@@ -78,19 +78,19 @@ public sealed class PoolRouter
             {
                 var i = (start + k) % _members.Length;
                 var m = _members[i];
-                var availableAt = AvailableAt(i, m, now);
+                var availableAt = m.AvailableAt(_gateClosedUntil(i), now);
                 if (availableAt > now)
                 {
                     nextAvailable = availableAt < nextAvailable ? availableAt : nextAvailable;
                     continue;
                 }
 
-                if (leastBusy is null || Load(m) < Load(_members[leastBusy.Value]))
+                if (leastBusy is null || m.Load() < _members[leastBusy.Value].Load())
                 {
                     leastBusy = i;
                 }
 
-                if (Headroom(m, now) is not { } headroom)
+                if (m.Headroom(now) is not { } headroom)
                 {
                     if (m.InFlight == 0 && (probe is null || m.Member.Weight > _members[probe.Value].Member.Weight))
                     {
@@ -101,7 +101,7 @@ public sealed class PoolRouter
                 }
 
                 var score = m.Member.Weight * headroom;
-                if (best is null || score > bestScore || (score == bestScore && Load(m) < Load(_members[best.Value])))
+                if (best is null || score > bestScore || (score == bestScore && m.Load() < _members[best.Value].Load()))
                 {
                     best = i;
                     bestScore = score;
@@ -115,9 +115,9 @@ public sealed class PoolRouter
 
             member = chosen;
             var state = _members[chosen];
-            if (PaceInterval(state, now) is { } interval)
+            if (state.PaceInterval(now) is { } interval)
             {
-                state.PacedUntil = Later(now, state.PacedUntil) + interval;
+                state.PacedUntil = MemberState.Later(now, state.PacedUntil) + interval;
             }
 
             state.InFlight++;
@@ -135,57 +135,7 @@ public sealed class PoolRouter
         {
             var m = _members[member];
             m.InFlight--;
-            if (result.Deferred)
-            {
-                // Not sent: its gate is closed; that says nothing new about its quota or health.
-                m.Sent--;
-                m.ThrottledUntil = Later(m.ThrottledUntil, now + (result.RetryAfter ?? DefaultThrottle));
-                return;
-            }
-
-            if (result.Status == 429)
-            {
-                m.ThrottledUntil = Later(m.ThrottledUntil, now + (result.RetryAfter ?? DefaultThrottle));
-                m.ReportTicket = -1;
-                m.ThrottledSinceReport = true;
-                return;
-            }
-
-            if (IsMemberFailure(result.Status))
-            {
-                m.Failures++;
-                var backoff = FirstFailureBackoff * Math.Pow(2, Math.Min(m.Failures - 1, 10));
-                m.FailingUntil = now + (backoff > MaxFailureBackoff ? MaxFailureBackoff : backoff);
-                m.ReportTicket = -1;
-                return;
-            }
-
-            if (!result.IsSuccess)
-            {
-                return;
-            }
-
-            m.Failures = 0;
-            var tokens = result.RemainingTokens;
-            var requests = result.RemainingRequests;
-            if (tokens is null && requests is null)
-            {
-                return;
-            }
-
-            // The report answers the call sent as number m.Sent - m.InFlight at the latest; later calls are not in it.
-            var ticket = m.Sent - m.InFlight;
-            if (tokens is { } t && m.ReportTicket >= 0 && m.ReportTokens is { } before && ticket > m.ReportTicket && t < before)
-            {
-                var sample = (double)(before - t) / (ticket - m.ReportTicket);
-                m.Cost = m.Cost <= 0 ? sample : (0.75 * m.Cost) + (0.25 * sample);
-            }
-
-            m.ReportTicket = ticket;
-            m.ThrottledSinceReport = false;
-            m.ReportTokens = tokens;
-            m.ReportRequests = requests;
-            m.ReportAt = now;
+            m.Record(result, now);
         }
     }
 
@@ -208,126 +158,7 @@ public sealed class PoolRouter
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            return _members.Select((m, i) => new MemberSnapshot(m.Member.Name, AvailableAt(i, m, now) <= now, m.InFlight, Headroom(m, now), m.Failures)).ToArray();
+            return _members.Select((m, i) => new MemberSnapshot(m.Member.Name, m.AvailableAt(_gateClosedUntil(i), now) <= now, m.InFlight, m.Headroom(now), m.Failures)).ToArray();
         }
-    }
-
-    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
-
-    private static double Load(MemberState m) => (m.InFlight + 1) / m.Member.Weight;
-
-    private DateTimeOffset AvailableAt(int i, MemberState m, DateTimeOffset now)
-    {
-        var at = m.ThrottledUntil;
-        if (_gateClosedUntil(i) is { } gate)
-        {
-            at = Later(at, gate);
-        }
-
-        if (PaceInterval(m, now) is not null)
-        {
-            at = Later(at, m.PacedUntil);
-        }
-
-        if (m.Failures > 0)
-        {
-            // Failing: after the backoff one call at a time (a probe), until one succeeds.
-            at = Later(at, m.InFlight > 0 ? Later(m.FailingUntil, now + FirstFailureBackoff) : m.FailingUntil);
-        }
-
-        return at;
-    }
-
-    /// <summary>
-    /// While the member's quota looks used up (less than one call left by its reports and the calls sent since), calls to
-    /// it leave at the pace its quota hints allow (<see cref="PoolMember.TokensPerMinute"/> / <see cref="PoolMember.RequestsPerMinute"/>)
-    /// instead of each collecting a 429; null when it has room, or no hint to pace by.
-    /// </summary>
-    private static TimeSpan? PaceInterval(MemberState m, DateTimeOffset now)
-    {
-        if (m.Member.TokensPerMinute is null && m.Member.RequestsPerMinute is null)
-        {
-            return null;
-        }
-
-        var cost = Math.Max(m.Cost, 1);
-        if (Headroom(m, now) is not { } headroom || headroom >= cost)
-        {
-            return null;
-        }
-
-        var seconds = Math.Max(
-            m.Member.TokensPerMinute is { } tpm && m.Cost > 0 ? m.Cost * 60 / tpm : 0,
-            m.Member.RequestsPerMinute is { } rpm ? 60.0 / rpm : 0);
-        return seconds > 0 ? TimeSpan.FromSeconds(seconds / PaceOverHint) : null;
-    }
-
-    /// <summary>Tokens (or requests, in tokens) the member has left by its last fresh report and the calls sent since; null when not known.</summary>
-    private static double? Headroom(MemberState m, DateTimeOffset now)
-    {
-        if (m.ReportTicket < 0 || (m.InFlight == 0 && now - m.ReportAt > StaleAfter))
-        {
-            // Not known: its quota hint, if any. But after a 429 the quota was used up: it stays so (paced by the hint)
-            // until a report says otherwise, or for a while after the cooldown.
-            return m.Member.TokensPerMinute is { } hint
-                ? (m.ThrottledSinceReport && now - m.ThrottledUntil < StaleAfter ? 0 : hint) - (m.InFlight * Math.Max(m.Cost, 1))
-                : null;
-        }
-
-        var since = m.Sent - m.ReportTicket;
-        double? headroom = null;
-        if (m.ReportTokens is { } tokens)
-        {
-            headroom = tokens - (m.Cost * since);
-        }
-
-        if (m.ReportRequests is { } requests)
-        {
-            var asTokens = (requests - since) * Math.Max(m.Cost, 1);
-            headroom = headroom is { } h ? Math.Min(h, asTokens) : asTokens;
-        }
-
-        return headroom;
-    }
-
-    private sealed class MemberState(PoolMember member)
-    {
-        public PoolMember Member { get; } = member;
-
-        public int InFlight { get; set; }
-
-        public long Sent { get; set; }
-
-        public DateTimeOffset ThrottledUntil { get; set; } = DateTimeOffset.MinValue;
-
-        public int Failures { get; set; }
-
-        public DateTimeOffset FailingUntil { get; set; } = DateTimeOffset.MinValue;
-
-        /// <summary>The number of the call the last quota report answered; -1 = none (or no longer good).</summary>
-        public long ReportTicket { get; set; } = -1;
-
-        public long? ReportTokens { get; set; }
-
-        public long? ReportRequests { get; set; }
-
-        public DateTimeOffset ReportAt { get; set; }
-
-        /// <summary>It answered 429 after its last quota report.</summary>
-        public bool ThrottledSinceReport { get; set; }
-
-        /// <summary>While its quota looks used up: the earliest time of its next call.</summary>
-        public DateTimeOffset PacedUntil { get; set; } = DateTimeOffset.MinValue;
-
-        /// <summary>Estimated tokens one call takes from the quota (0 = not known yet).</summary>
-        public double Cost { get; set; }
     }
 }
-
-/// <summary>The router's view of one member.</summary>
-/// <param name="Name">The member.</param>
-/// <param name="Available">Whether it may be used now.</param>
-/// <param name="InFlight">Calls in flight to it.</param>
-/// <param name="Headroom">Quota left (in tokens) as estimated; null when not known.</param>
-/// <param name="Failures">Failures in a row.</param>
-public sealed record MemberSnapshot(string Name, bool Available, int InFlight, double? Headroom, int Failures);

@@ -1,0 +1,34 @@
+namespace Fanout.Core.Storage;
+
+/// <summary>
+/// Where a batch's blobs live. Work container: <c>{id}/chunks/{k}.jsonl</c> (+ <c>.idx</c>, see
+/// <see cref="LineIndexFormat"/>) hold the prepared input; <c>{id}/results/{k}/{guid}.seg</c> are segments of index-tagged
+/// result lines (<see cref="ResultSegmentWriter"/>). Output container: <c>{id}/output.jsonl</c>, <c>{id}/errors.jsonl</c>
+/// and <c>{id}/batch.json</c>.
+/// </summary>
+public static class BatchBlobLayout
+{
+    /// <summary>The ordered results of a batch, one line per input line.</summary>
+    public const string OutputFile = "output.jsonl";
+
+    /// <summary>The error lines of a batch, in input order.</summary>
+    public const string ErrorsFile = "errors.jsonl";
+
+    /// <summary>The batch object as it was when the batch finished.</summary>
+    public const string BatchFile = "batch.json";
+
+    /// <summary>A file of a batch in the output container: <c>{id}/{file}</c>.</summary>
+    public static string OutputBlob(string batchId, string file) => $"{batchId}/{file}";
+
+    /// <summary>Prepared chunk <paramref name="chunk"/> of a batch (work container).</summary>
+    public static string ChunkBlob(string batchId, int chunk) => $"{batchId}/chunks/{chunk:D6}.jsonl";
+
+    /// <summary>The line index of prepared chunk <paramref name="chunk"/> (work container).</summary>
+    public static string IndexBlob(string batchId, int chunk) => $"{batchId}/chunks/{chunk:D6}.idx";
+
+    /// <summary>The folder of the result segments of chunk <paramref name="chunk"/> (work container).</summary>
+    public static string ResultPrefix(string batchId, int chunk) => $"{batchId}/results/{chunk:D6}/";
+
+    /// <summary>Every work blob of a batch starts with this.</summary>
+    public static string WorkPrefix(string batchId) => batchId + "/";
+}
