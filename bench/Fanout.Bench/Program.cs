@@ -7,8 +7,8 @@ using Fanout.Bench.Reporting;
 using Fanout.Bench.Runners;
 using Fanout.Bench.Scenarios;
 using Fanout.Bench.Storage;
-using Fanout.Host.Azurite;
 using Fanout.Host.Durable;
+using Fanout.LocalDev;
 using Fanout.Simulator;
 
 // The table goes to stdout; progress and host logs go to stderr.
@@ -60,7 +60,7 @@ Console.CancelKeyPress += (_, e) =>
     cts.Cancel();
 };
 
-var repoRoot = AzuriteProcess.FindRepoRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory);
+var repoRoot = RepoRoot.Find(Directory.GetCurrentDirectory()) ?? RepoRoot.Find(AppContext.BaseDirectory);
 if (repoRoot is null)
 {
     await log.WriteLineAsync("Run the bench from the repository (Functions.sln was not found above the current directory).");
@@ -80,7 +80,7 @@ var total = Stopwatch.StartNew();
 var dataDirectory = Path.Combine(Path.GetTempPath(), "fanout-bench-azurite-" + Guid.NewGuid().ToString("N")[..8]);
 try
 {
-    await AzuriteProcess.EnsureInstalledAsync(repoRoot, null, cts.Token);
+    await AzuriteInstaller.EnsureInstalledAsync(repoRoot, null, cts.Token);
     await using (var azurite = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, cts.Token))
     {
         await log.WriteLineAsync($"Azurite pid {azurite.ProcessId}, data in {dataDirectory}");

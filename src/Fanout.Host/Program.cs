@@ -6,9 +6,9 @@ using Fanout.Host.Web;
 EmbeddedServices? embedded = null;
 try
 {
-    if (args.Length > 0 && args[0] == "run")
+    if (HostCommandLine.Handles(args))
     {
-        return await RunCommand.ExecuteAsync(args[1..]);
+        return await HostCommandLine.InvokeAsync(args);
     }
 
     var builder = WebApplication.CreateBuilder(args);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
 /// <summary>
 /// A host's connection to the control port of fanout-azurite.js. While it is open the host owns that Azurite; the OS

@@ -1,28 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
-/// <summary>Finding the repository's npm tools and installing the pinned Azurite (local development only).</summary>
-public sealed partial class AzuriteProcess
+/// <summary>Installs a repository checkout's npm tools (the pinned Azurite), for development from a source tree.</summary>
+public static partial class AzuriteInstaller
 {
-    const string SolutionFileName = "Functions.sln";
     static readonly SemaphoreSlim InstallLock = new(1, 1);
-
-    /// <summary>Walks up from <paramref name="startDirectory"/> to the folder holding Functions.sln; null if none.</summary>
-    public static string? FindRepoRoot(string startDirectory)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(startDirectory);
-        for (DirectoryInfo? dir = new(Path.GetFullPath(startDirectory)); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, SolutionFileName)))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>Gets a value indicating whether <c>node_modules/.bin/azurite</c> exists under <paramref name="repoRoot"/>.</summary>
     public static bool IsInstalled(string repoRoot) => File.Exists(GetExecutablePath(repoRoot));
@@ -93,10 +77,14 @@ public sealed partial class AzuriteProcess
         }
     }
 
-    static string GetPackageDirectory(string repoRoot) => Path.Combine(repoRoot, "node_modules", "azurite");
-
     static string GetExecutablePath(string repoRoot) =>
         Path.Combine(repoRoot, "node_modules", ".bin", OperatingSystem.IsWindows() ? "azurite.cmd" : "azurite");
 
     static string Tail(string text, int chars) => text.Length <= chars ? text : text[^chars..];
+
+    static partial class Log
+    {
+        [LoggerMessage(7, LogLevel.Information, "Installing Azurite: npm {Arguments} in {RepoRoot}")]
+        public static partial void Installing(ILogger logger, string arguments, string repoRoot);
+    }
 }

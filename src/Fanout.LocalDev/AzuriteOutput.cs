@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
 /// <summary>The last lines a started Azurite wrote, and the wait for its "ready" line.</summary>
 internal sealed partial class AzuriteOutput(ILogger? logger)

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
 /// <summary>
 /// The one Azurite (npm) of a data folder, run through <c>fanout-azurite.js</c>. A host either starts it or adopts the
@@ -24,7 +22,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     const int MaxStartAttempts = 3;
     static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(90);
-    static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(5);
     static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     readonly AzuriteControl control;
@@ -87,12 +85,14 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// Uses the Azurite that serves <paramref name="dataDirectory"/> if it is alive and answers; otherwise stops a hung
     /// one (by its pid, after checking the pid is still that Azurite) and starts a new one on three free loopback ports.
     /// Hosts starting on one folder at once are serialised by the folder's lock, so only one of them starts Azurite.
+    /// <paramref name="azurite"/> is the azurite package folder or a folder holding <c>node_modules/azurite</c>
+    /// (<see cref="AzuriteLocator"/> finds one).
     /// </summary>
     public static async Task<AzuriteProcess> StartAsync(
-        string dataDirectory, string repoRoot, ILogger? logger, CancellationToken cancellationToken, AzuriteSettings? settings = null)
+        string dataDirectory, string azurite, ILogger? logger, CancellationToken cancellationToken, AzuriteSettings? settings = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        ArgumentException.ThrowIfNullOrWhiteSpace(repoRoot);
+        ArgumentException.ThrowIfNullOrWhiteSpace(azurite);
         settings ??= new AzuriteSettings();
         var location = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(location);
@@ -109,10 +109,10 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            var ports = GetFreeLoopbackPorts(3);
+            var ports = FreePorts.GetLoopbackPorts(3);
             try
             {
-                return await StartNewAsync(location, repoRoot, ports[0], ports[1], ports[2], settings, logger, cancellationToken).ConfigureAwait(false);
+                return await LaunchAsync(location, azurite, ports[0], ports[1], ports[2], settings, logger, cancellationToken).ConfigureAwait(false);
             }
             catch (AzuriteStartException ex) when (attempt < MaxStartAttempts && ex.PortInUse)
             {
@@ -129,12 +129,12 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// Starts a new Azurite on the same ports and data folder as <paramref name="previous"/> (which must have been
     /// disposed): a storage outage and recovery, as the same endpoints see it.
     /// </summary>
-    public static async Task<AzuriteProcess> RestartAsync(AzuriteProcess previous, string repoRoot, ILogger? logger, CancellationToken cancellationToken)
+    public static async Task<AzuriteProcess> RestartAsync(AzuriteProcess previous, string azurite, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(previous);
         using var folderLock = await AzuriteRecord.LockAsync(previous.DataDirectory, LockTimeout, cancellationToken).ConfigureAwait(false);
-        return await StartNewAsync(
-            previous.DataDirectory, repoRoot, previous.BlobPort, previous.QueuePort, previous.TablePort, new AzuriteSettings(), logger, cancellationToken)
+        return await LaunchAsync(
+            previous.DataDirectory, azurite, previous.BlobPort, previous.QueuePort, previous.TablePort, new AzuriteSettings(), logger, cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -230,117 +230,11 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         return null;
     }
 
-    static async Task<AzuriteProcess> StartNewAsync(
-        string location, string repoRoot, int blobPort, int queuePort, int tablePort, AzuriteSettings settings, ILogger? logger, CancellationToken cancellationToken)
+    static async Task<AzuriteProcess> LaunchAsync(
+        string location, string azurite, int blobPort, int queuePort, int tablePort, AzuriteSettings settings, ILogger? logger, CancellationToken cancellationToken)
     {
-        var packageDirectory = GetPackageDirectory(repoRoot);
-        if (!File.Exists(Path.Combine(packageDirectory, "dist", "src", "azurite.js")))
-        {
-            throw new FileNotFoundException(
-                $"Azurite is not installed: '{packageDirectory}' is missing. Run 'npm ci' in '{repoRoot}' (needs Node.js) " +
-                $"or call {nameof(AzuriteProcess)}.{nameof(EnsureInstalledAsync)} first.",
-                packageDirectory);
-        }
-
-        var script = WriteScript(location);
-        ProcessStartInfo startInfo = new(OperatingSystem.IsWindows() ? "node.exe" : "node")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = location,
-        };
-        string[] arguments =
-        [
-            script,
-            "--azurite-package", packageDirectory,
-            "--location", location,
-            "--blobPort", Port(blobPort), "--queuePort", Port(queuePort), "--tablePort", Port(tablePort),
-            "--orphanGraceMs", Port((int)settings.OrphanGrace.TotalMilliseconds),
-            "--saveIntervalMs", Port((int)settings.SaveInterval.TotalMilliseconds),
-        ];
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        AzuriteOutput output = new(logger);
-        Process process = new() { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => output.Add(e.Data, isError: false);
-        process.ErrorDataReceived += (_, e) => output.Add(e.Data, isError: true);
-        if (!process.Start())
-        {
-            process.Dispose();
-            throw new InvalidOperationException("Could not start node; is Node.js installed and on PATH?");
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            var controlPort = await output.WaitUntilReadyAsync(process, settings.StartTimeout, cancellationToken).ConfigureAwait(false);
-            var record = new AzuriteRecord(process.Id, process.StartTime.ToUniversalTime(), blobPort, queuePort, tablePort, controlPort);
-            var control = await AzuriteControl.TryAttachAsync(controlPort, AttachTimeout, cancellationToken).ConfigureAwait(false)
-                ?? throw new AzuriteStartException($"Azurite (pid {process.Id}) did not answer on its control port {controlPort}.\n{output}", portInUse: false);
-            record.Write(location);
-            if (logger is not null)
-            {
-                Log.Started(logger, process.Id, blobPort, queuePort, tablePort, location);
-            }
-
-            return new AzuriteProcess(location, record, control, process, output, logger);
-        }
-        catch
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
-            process.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Writes the wrapper (an embedded resource, so a published host needs no source tree for it) into the data folder.</summary>
-    static string WriteScript(string location)
-    {
-        var path = Path.Combine(location, ScriptName);
-        using var resource = typeof(AzuriteProcess).Assembly.GetManifestResourceStream(ScriptName)
-            ?? throw new InvalidOperationException($"The resource {ScriptName} is missing from {typeof(AzuriteProcess).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(resource);
-        var text = reader.ReadToEnd();
-        if (!File.Exists(path) || File.ReadAllText(path) != text)
-        {
-            File.WriteAllText(path + ".tmp", text);
-            File.Move(path + ".tmp", path, overwrite: true);
-        }
-
-        return path;
-    }
-
-    static int[] GetFreeLoopbackPorts(int count)
-    {
-        // Hold all listeners at once so the ports are distinct, then release them for Azurite.
-        var listeners = new TcpListener[count];
-        try
-        {
-            for (var i = 0; i < count; i++)
-            {
-                listeners[i] = new TcpListener(IPAddress.Loopback, 0);
-                listeners[i].Start();
-            }
-
-            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners)
-            {
-                listener?.Stop();
-            }
-        }
+        var launched = await AzuriteLauncher.StartAsync(location, azurite, blobPort, queuePort, tablePort, settings, logger, cancellationToken).ConfigureAwait(false);
+        return new AzuriteProcess(location, launched.Record, launched.Control, launched.Process, launched.Output, logger);
     }
 
     static Uri Endpoint(int port) => new($"http://127.0.0.1:{Port(port)}/{AccountName}");
@@ -349,9 +243,6 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Azurite started (pid {ProcessId}): blob {BlobPort}, queue {QueuePort}, table {TablePort}, data in {Location}")]
-        public static partial void Started(ILogger logger, int processId, int blobPort, int queuePort, int tablePort, string location);
-
         [LoggerMessage(2, LogLevel.Information, "Azurite (pid {ProcessId}) stopped")]
         public static partial void Stopped(ILogger logger, int processId);
 
@@ -360,9 +251,6 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         [LoggerMessage(6, LogLevel.Warning, "Azurite lost a port race on attempt {Attempt}; retrying on new ports")]
         public static partial void PortRace(ILogger logger, int attempt);
-
-        [LoggerMessage(7, LogLevel.Information, "Installing Azurite: npm {Arguments} in {RepoRoot}")]
-        public static partial void Installing(ILogger logger, string arguments, string repoRoot);
 
         [LoggerMessage(8, LogLevel.Information, "Adopted the running Azurite (pid {ProcessId}) of {Location}")]
         public static partial void Adopted(ILogger logger, int processId, string location);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
 /// <summary>
 /// Which Azurite serves a data folder: written to <c>fanout-azurite.json</c> in the folder, read and changed only while

@@ -1,4 +1,4 @@
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
 /// <summary>How the embedded Azurite behaves (bound from <c>Fanout:Host:Azurite</c> on the portable host).</summary>
 public sealed class AzuriteSettings
@@ -15,6 +15,12 @@ public sealed class AzuriteSettings
     /// (never more than about a fifth of the time is spent saving).
     /// </summary>
     public TimeSpan SaveInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets where the azurite npm package is (<c>Fanout:Host:Azurite:Path</c>): the package folder, a node_modules
+    /// folder holding it, or a folder holding <c>node_modules/azurite</c>. Unset: next to the app, then a repository checkout (see <see cref="AzuriteLocator"/>).
+    /// </summary>
+    public string? Path { get; set; }
 
     /// <summary>Gets or sets how long a starting Azurite may take to listen.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Fanout.Host.Azurite;
+namespace Fanout.LocalDev;
 
 /// <summary>What a recorded process id points at now: pids get reused, so a pid alone proves nothing.</summary>
 public enum RecordedProcessState

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Fanout.LocalDev;
 
 namespace Fanout.Host.Durable;
 
@@ -10,7 +9,7 @@ internal sealed class SidecarEndpoint
     /// <summary>Initializes a new instance of the <see cref="SidecarEndpoint"/> class; port null picks a free one.</summary>
     public SidecarEndpoint(int? port)
     {
-        Port = port ?? GetFreeLoopbackPort();
+        Port = port ?? FreePorts.GetLoopbackPort();
         Address = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
     }
 
@@ -19,18 +18,4 @@ internal sealed class SidecarEndpoint
 
     /// <summary>Gets the sidecar's address (HTTP/2 without TLS).</summary>
     public Uri Address { get; }
-
-    static int GetFreeLoopbackPort()
-    {
-        TcpListener listener = new(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
 }

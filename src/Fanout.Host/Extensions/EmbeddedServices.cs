@@ -1,4 +1,4 @@
-using Fanout.Host.Azurite;
+using Fanout.LocalDev;
 using Fanout.Simulator;
 
 namespace Fanout.Host.Extensions;

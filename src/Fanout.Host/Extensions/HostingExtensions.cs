@@ -3,10 +3,10 @@ using Fanout.Core.Llm.Pool;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
-using Fanout.Host.Azurite;
 using Fanout.Host.Durable;
 using Fanout.Host.Security;
 using Fanout.Host.Services;
+using Fanout.LocalDev;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
 using Fanout.Telemetry;
@@ -50,12 +50,10 @@ public static class HostingExtensions
         {
             if (string.IsNullOrWhiteSpace(config["Fanout:Storage:ConnectionString"]))
             {
-                var repoRoot = AzuriteProcess.FindRepoRoot(Directory.GetCurrentDirectory()) ?? AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory)
-                    ?? throw new InvalidOperationException("Fanout:Storage:ConnectionString is not set and no repository checkout was found to run the embedded Azurite from.");
-                await AzuriteProcess.EnsureInstalledAsync(repoRoot, null, cancellationToken).ConfigureAwait(false);
-                var dataDirectory = config["Fanout:Host:DataDirectory"] ?? Path.Combine(repoRoot, ".fanout", "azurite");
                 var azuriteSettings = config.GetSection("Fanout:Host:Azurite").Get<AzuriteSettings>() ?? new AzuriteSettings();
-                embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, cancellationToken, azuriteSettings).ConfigureAwait(false);
+                var azurite = await AzuriteLocator.LocateAsync(azuriteSettings.Path, null, cancellationToken).ConfigureAwait(false);
+                var dataDirectory = config["Fanout:Host:DataDirectory"] ?? Path.Combine(RepoRoot.FindFromHere() ?? Directory.GetCurrentDirectory(), ".fanout", "azurite");
+                embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, azurite, null, cancellationToken, azuriteSettings).ConfigureAwait(false);
                 config["Fanout:Storage:ConnectionString"] = embedded.Azurite.ConnectionString;
                 builder.Services.AddSingleton<IStorageFlush>(new EmbeddedAzuriteFlush(embedded));
                 var how = embedded.Azurite.Adopted ? "adopted the running" : "started";

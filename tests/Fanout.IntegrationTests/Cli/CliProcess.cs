@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fanout.Host.Azurite;
+using Fanout.LocalDev;
 
 namespace Fanout.IntegrationTests.Cli;
 
@@ -19,7 +19,7 @@ public static class CliProcess
     /// <summary>Runs <c>fanout ARGS</c> and waits for it (at most 3 minutes).</summary>
     public static async Task<Run> RunAsync(params string[] args)
     {
-        var repoRoot = AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
+        var repoRoot = RepoRoot.Find(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var dll = Path.Combine(repoRoot, "src", "Fanout.Cli", "bin", configuration, "net10.0", "fanout.dll");
         var info = new ProcessStartInfo("dotnet")

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Azure.Storage.Blobs;
-using Fanout.Host.Azurite;
 using Fanout.IntegrationTests.Infrastructure;
+using Fanout.LocalDev;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -15,8 +15,8 @@ public sealed class EmbeddedAzuriteTests(ITestOutputHelper output) : IAsyncLifet
 
     public async Task InitializeAsync()
     {
-        _repoRoot = AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory)!;
-        await AzuriteProcess.EnsureInstalledAsync(_repoRoot);
+        _repoRoot = RepoRoot.Find(AppContext.BaseDirectory)!;
+        await AzuriteInstaller.EnsureInstalledAsync(_repoRoot);
     }
 
     public Task DisposeAsync() => AzuriteWatch.RemoveAsync(_dataDirectory);

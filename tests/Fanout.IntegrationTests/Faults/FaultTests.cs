@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Fanout.Core.Models;
-using Fanout.Host.Azurite;
 using Fanout.Host.Durable;
 using Fanout.IntegrationTests.Infrastructure;
+using Fanout.LocalDev;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
 using Microsoft.DurableTask.Client;
@@ -67,7 +67,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
     [Fact]
     public async Task Azurite_stopped_and_restarted_mid_batch_loses_no_line()
     {
-        var repoRoot = AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory)!;
+        var repoRoot = RepoRoot.Find(AppContext.BaseDirectory)!;
         var dataDirectory = Path.Combine(Path.GetTempPath(), "fanout-outage-" + Guid.NewGuid().ToString("N"));
         var storage = await AzuriteProcess.StartAsync(dataDirectory, repoRoot, null, CancellationToken.None);
         try

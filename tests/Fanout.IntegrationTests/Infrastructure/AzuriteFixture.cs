@@ -1,4 +1,4 @@
-using Fanout.Host.Azurite;
+using Fanout.LocalDev;
 using Xunit;
 
 namespace Fanout.IntegrationTests.Infrastructure;
@@ -26,10 +26,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        string repoRoot = AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory)
+        string repoRoot = RepoRoot.Find(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException($"No Functions.sln above '{AppContext.BaseDirectory}'.");
         using CancellationTokenSource timeout = new(TimeSpan.FromMinutes(5));
-        await AzuriteProcess.EnsureInstalledAsync(repoRoot, logger: null, timeout.Token);
+        await AzuriteInstaller.EnsureInstalledAsync(repoRoot, logger: null, timeout.Token);
         azurite = await AzuriteProcess.StartAsync(DataDirectory, repoRoot, logger: null, timeout.Token);
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using Fanout.Host.Azurite;
+using Fanout.LocalDev;
 
 namespace Fanout.IntegrationTests.Infrastructure;
 
@@ -45,7 +45,7 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Starts the host with <paramref name="settings"/> as <c>--Key=value</c> arguments and waits until it answers.</summary>
     public static async Task<HostProcess> StartAsync(IDictionary<string, string> settings, int? port = null)
     {
-        var repoRoot = AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
+        var repoRoot = RepoRoot.Find(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var hostDir = Path.Combine(repoRoot, "src", "Fanout.Host", "bin", configuration, "net10.0");
         var dll = Path.Combine(hostDir, "Fanout.Host.dll");
@@ -54,7 +54,7 @@ public sealed class HostProcess : IAsyncDisposable
             throw new FileNotFoundException($"Build src/Fanout.Host ({configuration}) first.", dll);
         }
 
-        var p = port ?? FreePort();
+        var p = port ?? FreePorts.GetLoopbackPort();
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = hostDir,
@@ -148,13 +148,6 @@ public sealed class HostProcess : IAsyncDisposable
         Http.Dispose();
         await KillAsync();
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)

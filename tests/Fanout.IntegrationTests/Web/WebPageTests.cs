@@ -1,6 +1,6 @@
-using Fanout.Host.Azurite;
 using Fanout.Host.Web;
 using Fanout.IntegrationTests.EndToEnd;
+using Fanout.LocalDev;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -135,7 +135,7 @@ public sealed class WebPageTests(HostFixture fixture) : IClassFixture<HostFixtur
 
     private static string ResultsDirectory()
     {
-        var root = AzuriteProcess.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
+        var root = RepoRoot.Find(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
         var dir = Path.Combine(root, "TestResults");
         Directory.CreateDirectory(dir);
         return dir;
