@@ -12,15 +12,15 @@ public static class HostCommandLine
     public static bool Handles(string[] args) =>
         args is ["run", ..] or ["--help" or "-h" or "-?" or "help", ..] or ["--version"];
 
-    /// <summary>Builds the root command.</summary>
-    public static RootCommand Create()
+    /// <summary>Builds the root command; <paramref name="hostSettings"/> (<c>--Key=value</c>) go to the host that <c>run</c> starts.</summary>
+    public static RootCommand Create(IReadOnlyList<string>? hostSettings = null)
     {
         var root = new RootCommand(
             "Fanout portable host. With no command it serves the batch API, the OpenAI-compatible API and the web page; " +
             "settings are given as --Key=value (e.g. --Fanout:Storage:ConnectionString=...), as environment variables " +
             "(Fanout__Storage__ConnectionString) or in appsettings.json. See README.md, Configuration.")
         {
-            RunCommand.Create(),
+            RunCommand.Create(hostSettings ?? []),
         };
         return root;
     }
@@ -29,7 +29,8 @@ public static class HostCommandLine
     public static Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var parsed = Create().Parse(HostSettingArgs.Normalize(args), new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var (settings, rest) = HostSettingArgs.Split(args);
+        var parsed = Create(settings).Parse(rest, new ParserConfiguration { ResponseFileTokenReplacer = null });
         return parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken);
     }
 }

@@ -1,32 +1,47 @@
 namespace Fanout.Host.Cli;
 
-/// <summary>Host settings given on a command line after the command's own options (<c>--Key=value</c> or <c>--Key value</c>).</summary>
+/// <summary>
+/// Host settings on a command line (configuration keys: <c>--Fanout:Storage:ConnectionString=…</c> or
+/// <c>--Fanout:Storage:ConnectionString …</c>), taken apart from the command's own tokens before parsing, so that a
+/// setting is never read as the command's argument and the configuration reads every pair the same way.
+/// </summary>
 internal static class HostSettingArgs
 {
-    /// <summary>
-    /// Joins <c>--Key:Sub value</c> pairs (configuration keys) into <c>--Key:Sub=value</c>, so that a value is never taken
-    /// for the command's own argument and the configuration reads every pair the same way.
-    /// </summary>
-    public static IReadOnlyList<string> Normalize(IReadOnlyList<string> args)
+    /// <summary>Splits <paramref name="args"/> into settings (as <c>--Key=value</c>) and the rest, each in order.</summary>
+    public static (IReadOnlyList<string> Settings, IReadOnlyList<string> Others) Split(IReadOnlyList<string> args)
     {
-        var joined = new List<string>(args.Count);
+        ArgumentNullException.ThrowIfNull(args);
+        var settings = new List<string>();
+        var rest = new List<string>(args.Count);
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
-            if (IsSetting(arg) && !arg.Contains('=', StringComparison.Ordinal)
-                && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            if (!IsSetting(arg))
             {
-                joined.Add($"{arg}={args[++i]}");
+                rest.Add(arg);
+            }
+            else if (!arg.Contains('=', StringComparison.Ordinal) && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                settings.Add($"{arg}={args[++i]}");
             }
             else
             {
-                joined.Add(arg);
+                settings.Add(arg);
             }
         }
 
-        return joined;
+        return (settings, rest);
     }
 
-    /// <summary>Whether <paramref name="arg"/> names a host setting (a configuration key such as <c>--Fanout:Storage:ConnectionString</c>).</summary>
-    public static bool IsSetting(string arg) => arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':', StringComparison.Ordinal);
+    /// <summary>Whether <paramref name="arg"/> names a configuration key (<c>--Section:Key</c>, before any <c>=</c>).</summary>
+    public static bool IsSetting(string arg)
+    {
+        if (!arg.StartsWith("--", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var equals = arg.IndexOf('=', StringComparison.Ordinal);
+        return (equals < 0 ? arg.AsSpan(2) : arg.AsSpan(2, equals - 2)).Contains(':');
+    }
 }

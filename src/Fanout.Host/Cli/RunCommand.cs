@@ -14,8 +14,8 @@ namespace Fanout.Host.Cli;
 /// </summary>
 public static class RunCommand
 {
-    /// <summary>Builds the <c>run</c> command.</summary>
-    public static Command Create()
+    /// <summary>Builds the <c>run</c> command; <paramref name="hostSettings"/> (<c>--Key=value</c>) configure the host it starts.</summary>
+    public static Command Create(IReadOnlyList<string> hostSettings)
     {
         var file = new Argument<FileInfo?>("file")
         {
@@ -31,7 +31,7 @@ public static class RunCommand
         };
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction((p, ct) => ExecuteAsync(
-            p.GetValue(file), p.GetValue(cap), p.GetValue(deployment), p.GetValue(outDir), p.UnmatchedTokens, ct));
+            p.GetValue(file), p.GetValue(cap), p.GetValue(deployment), p.GetValue(outDir), [.. hostSettings, .. p.UnmatchedTokens], ct));
         return run;
     }
 

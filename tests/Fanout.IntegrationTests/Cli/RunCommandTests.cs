@@ -11,24 +11,28 @@ public sealed class RunCommandTests
     {
         string[] args = ["run", "in.jsonl", "--max-concurrency", "4", "--Fanout:Storage:ConnectionString", "UseDevelopmentStorage=true", "--deployment", "d1", "--Fanout:Batch:ChunkSize=10"];
 
-        var parsed = HostCommandLine.Create().Parse(HostSettingArgs.Normalize(args));
+        var (settings, rest) = HostSettingArgs.Split(args);
+        var parsed = HostCommandLine.Create(settings).Parse(rest);
 
         Assert.Empty(parsed.Errors);
         Assert.Equal("run", parsed.CommandResult.Command.Name);
         Assert.Equal("in.jsonl", parsed.GetValue<FileInfo?>("file")!.Name);
         Assert.Equal(4, parsed.GetValue<int?>("--max-concurrency"));
         Assert.Equal("d1", parsed.GetValue<string?>("--deployment"));
-        Assert.Equal(["--Fanout:Storage:ConnectionString=UseDevelopmentStorage=true", "--Fanout:Batch:ChunkSize=10"], parsed.UnmatchedTokens);
+        Assert.Empty(parsed.UnmatchedTokens);
+        Assert.Equal(["--Fanout:Storage:ConnectionString=UseDevelopmentStorage=true", "--Fanout:Batch:ChunkSize=10"], settings);
     }
 
     [Fact]
     public void Run_without_a_file_leaves_the_default_to_the_command()
     {
-        var parsed = HostCommandLine.Create().Parse(HostSettingArgs.Normalize(["run", "--Fanout:Host:Urls", "http://127.0.0.1:0"]));
+        var (settings, rest) = HostSettingArgs.Split(["run", "--Fanout:Host:Urls", "http://127.0.0.1:0", "--out=C:/results"]);
+        var parsed = HostCommandLine.Create(settings).Parse(rest);
 
         Assert.Empty(parsed.Errors);
         Assert.Null(parsed.GetValue<FileInfo?>("file"));
-        Assert.Equal(["--Fanout:Host:Urls=http://127.0.0.1:0"], parsed.UnmatchedTokens);
+        Assert.Equal("results", parsed.GetValue<DirectoryInfo?>("--out")!.Name);
+        Assert.Equal(["--Fanout:Host:Urls=http://127.0.0.1:0"], settings);
     }
 
     [Fact]
