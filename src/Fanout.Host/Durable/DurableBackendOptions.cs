@@ -30,6 +30,9 @@ public sealed class DurableBackendOptions : IValidatableObject
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,44}$", ErrorMessage = "A task hub name is 3-45 letters or digits and starts with a letter.")]
     public string TaskHubName { get; set; } = "FanoutHub";
 
+    /// <summary>Gets or sets what runs the orchestrators and activities: the gRPC sidecar (default) or, as a spike, DurableTask.Core's TaskHubWorker.</summary>
+    public DurableDispatchKind Dispatch { get; set; } = DurableDispatchKind.Sidecar;
+
     /// <summary>Gets or sets the number of control-queue partitions; 1-4 is right for one machine.</summary>
     [Range(1, 16)]
     public int PartitionCount { get; set; } = 2;

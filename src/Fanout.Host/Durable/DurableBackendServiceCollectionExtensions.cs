@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Fanout.Host.Durable.Direct;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Grpc;
@@ -49,7 +50,14 @@ public static class DurableBackendServiceCollectionExtensions
         services.AddDurableTaskWorker(builder =>
         {
             builder.AddTasks(configureTasks);
-            builder.UseGrpc();
+            if (options.Dispatch == DurableDispatchKind.TaskHubWorker)
+            {
+                builder.UseBuildTarget<TaskHubWorkerDurableTaskWorker>();
+            }
+            else
+            {
+                builder.UseGrpc();
+            }
         });
         services.AddOptions<GrpcDurableTaskWorkerOptions>(Options.DefaultName)
             .Configure<SidecarEndpoint>((worker, endpoint) =>

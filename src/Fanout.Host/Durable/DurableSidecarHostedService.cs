@@ -1,20 +1,16 @@
-using System.Net;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Fanout.Host.Durable.WorkItems;
 using Microsoft.DurableTask.Testing.Sidecar;
-using Microsoft.DurableTask.Testing.Sidecar.Grpc;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Fanout.Host.Durable;
 
 /// <summary>
-/// Owns the orchestration service and the in-process gRPC sidecar (<see cref="TaskHubGrpcServer"/> on its own
-/// loopback Kestrel). Registered before the Durable Task worker, so it starts first and stops last:
+/// Owns the orchestration service, the in-process gRPC sidecar (<see cref="SidecarHostBuilder"/>) and the parts
+/// between them (<see cref="TrackingOrchestrationService"/> and <see cref="WorkItems"/>), and is the one place that
+/// starts and stops them in order. Registered before the Durable Task worker, so it starts first and stops last:
 /// drain (no new activities; running ones finish; orchestrations consume what was prefetched) → worker stops →
 /// sidecar stops → unfinished work items go back to the queue → the service stops and releases its leases.
 /// </summary>
@@ -24,38 +20,32 @@ internal sealed partial class DurableSidecarHostedService(
     ILoggerFactory loggerFactory) : IHostedLifecycleService, IAsyncDisposable
 {
     readonly ILogger logger = loggerFactory.CreateLogger<DurableSidecarHostedService>();
+    readonly ShutdownSignals signals = new();
+    readonly InFlightWorkItems inFlight = new();
+    IOrchestrationService? inner;
+    WorkItemReturns? returns;
+    ActivityLockRenewer? renewer;
     TrackingOrchestrationService? service;
     IHost? sidecar;
+    bool disposed;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Gets the orchestration service once started; <see cref="Direct.TaskHubWorkerDurableTaskWorker"/> runs on it.</summary>
+    public IOrchestrationService? OrchestrationService => inner;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        IOrchestrationService inner = CreateOrchestrationService();
-        TimeSpan? renewInterval = options.Backend == DurableBackendKind.AzureStorage
-            ? options.WorkItemVisibilityTimeout / 4
-            : null;
-        service = new TrackingOrchestrationService(
-            inner,
-            options.MaxConcurrentActivities,
-            options.MaxConcurrentOrchestrations,
-            renewInterval,
-            logger,
-            options.Backend == DurableBackendKind.AzureStorage ? options.ActivityFetchers : 1)
-        {
-            Attempts = options.Backend == DurableBackendKind.AzureStorage && options.MaxEpisodeAttempts > 0
-                ? new EpisodeAttempts(
-                    new Azure.Storage.Blobs.BlobContainerClient(options.StorageConnectionString, options.TaskHubName.ToLowerInvariant() + "-attempts"),
-                    options.MaxEpisodeAttempts,
-                    logger)
-                : null,
-        };
+        inner = CreateOrchestrationService();
 
         // The queues, tables and containers must exist before anything (the client included) touches them.
         await inner.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await service.StartInnerAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
 
-        sidecar = BuildSidecarHost(service, (IOrchestrationServiceClient)inner);
+        // With TaskHubWorker the worker starts the service and runs the work items; the sidecar only serves the client.
+        IOrchestrationService dispatched = options.Dispatch == DurableDispatchKind.TaskHubWorker
+            ? inner
+            : await StartTrackingAsync(inner, cancellationToken).ConfigureAwait(false);
+        sidecar = SidecarHostBuilder.Build(dispatched, (IOrchestrationServiceClient)inner, endpoint, options.DurableTaskLogLevel, loggerFactory);
         try
         {
             await sidecar.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -81,12 +71,12 @@ internal sealed partial class DurableSidecarHostedService(
             return;
         }
 
-        service.StopActivities();
+        signals.StopActivities();
         TimeSpan quietPeriod = (2 * options.MaxQueuePollingInterval) + TimeSpan.FromMilliseconds(500);
-        if (!await service.WaitForDrainAsync(options.DrainTimeout, quietPeriod, cancellationToken).ConfigureAwait(false))
+        if (!await inFlight.WaitUntilQuietAsync(options.DrainTimeout, quietPeriod, cancellationToken).ConfigureAwait(false))
         {
-            int activities = service.InFlightActivities;
-            int orchestrations = service.InFlightOrchestrations;
+            int activities = inFlight.Activities.Count;
+            int orchestrations = inFlight.Orchestrations.Count;
             if (activities + orchestrations > 0)
             {
                 Log.DrainTimedOut(logger, options.DrainTimeout, activities, orchestrations);
@@ -100,31 +90,38 @@ internal sealed partial class DurableSidecarHostedService(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (service is null)
-        {
-            return;
-        }
-
-        service.StopAll();
+        signals.StopAll();
         if (sidecar is not null)
         {
             await sidecar.StopAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (service is null || inner is null || returns is null)
+        {
+            // Not started, or TaskHubWorker dispatch: its worker stopped the service already.
+            return;
+        }
+
         // Work items the worker never answered would stay invisible until their timeout; hand them back now,
         // after the last fetch has ended so that nothing takes them again before the service stops.
+        await signals.StopFetchingAsync().ConfigureAwait(false);
+        if (renewer is not null)
+        {
+            await renewer.StopAsync().ConfigureAwait(false);
+        }
+
         try
         {
-            await service.StopFetchingAsync(cancellationToken).ConfigureAwait(false);
+            await service.DetachFetchesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             Log.StopTimedOut(logger);
         }
 
-        int activities = service.InFlightActivities;
-        int orchestrations = service.InFlightOrchestrations;
-        await service.AbandonOutstandingAsync().ConfigureAwait(false);
+        int activities = inFlight.Activities.Count;
+        int orchestrations = inFlight.Orchestrations.Count;
+        await inFlight.GiveBackAllAsync(returns).ConfigureAwait(false);
         if (activities + orchestrations > 0)
         {
             Log.Abandoned(logger, activities, orchestrations);
@@ -132,7 +129,7 @@ internal sealed partial class DurableSidecarHostedService(
 
         try
         {
-            await service.StopInnerAsync(cancellationToken).ConfigureAwait(false);
+            await inner.StopAsync(isForced: false).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -146,6 +143,12 @@ internal sealed partial class DurableSidecarHostedService(
 
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         if (sidecar is not null)
         {
             if (sidecar is IAsyncDisposable asyncDisposable)
@@ -160,11 +163,49 @@ internal sealed partial class DurableSidecarHostedService(
             sidecar = null;
         }
 
-        if (service is not null)
+        await signals.StopFetchingAsync().ConfigureAwait(false);
+        if (renewer is not null)
         {
-            await service.DisposeAsync().ConfigureAwait(false);
-            service = null;
+            await renewer.DisposeAsync().ConfigureAwait(false);
+            renewer = null;
         }
+
+        service?.Dispose();
+        service = null;
+        (inner as IDisposable)?.Dispose();
+        inner = null;
+        signals.Dispose();
+    }
+
+    async Task<IOrchestrationService> StartTrackingAsync(IOrchestrationService inner, CancellationToken cancellationToken)
+    {
+        returns = new WorkItemReturns(inner, logger);
+        bool azureStorage = options.Backend == DurableBackendKind.AzureStorage;
+        service = new TrackingOrchestrationService(
+            inner,
+            options.MaxConcurrentActivities,
+            options.MaxConcurrentOrchestrations,
+            signals,
+            inFlight,
+            returns,
+            azureStorage ? options.ActivityFetchers : 1)
+        {
+            Attempts = azureStorage && options.MaxEpisodeAttempts > 0
+                ? new EpisodeAttempts(
+                    new Azure.Storage.Blobs.BlobContainerClient(options.StorageConnectionString, options.TaskHubName.ToLowerInvariant() + "-attempts"),
+                    options.MaxEpisodeAttempts,
+                    logger)
+                : null,
+        };
+        await inner.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (azureStorage)
+        {
+            // The sidecar never renews the locks of running activities.
+            renewer = new ActivityLockRenewer(inner, inFlight.Activities, returns);
+            renewer.Start(options.WorkItemVisibilityTimeout / 4);
+        }
+
+        return service;
     }
 
     IOrchestrationService CreateOrchestrationService()
@@ -194,61 +235,6 @@ internal sealed partial class DurableSidecarHostedService(
             LoggerFactory = loggerFactory,
         };
         return new AzureStorageOrchestrationService(settings);
-    }
-
-    IHost BuildSidecarHost(TrackingOrchestrationService orchestrationService, IOrchestrationServiceClient client)
-    {
-        // A bare HostBuilder, not Host.CreateDefaultBuilder: no appsettings, no environment variables and,
-        // above all, no console lifetime of its own, so Ctrl+C stops it only through our ordered shutdown.
-        return new HostBuilder()
-            .ConfigureLogging(logging =>
-            {
-                logging.ClearProviders();
-                logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
-                logging.SetMinimumLevel(options.DurableTaskLogLevel);
-
-                // Kestrel and gRPC log every call at Information: several lines per activity.
-                LogLevel transportLevel = options.DurableTaskLogLevel > LogLevel.Warning ? options.DurableTaskLogLevel : LogLevel.Warning;
-                logging.AddFilter("Microsoft.AspNetCore", transportLevel);
-                logging.AddFilter("Grpc", transportLevel);
-            })
-            .ConfigureServices(services => services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>())
-            .ConfigureWebHost(
-                web => web
-                    .UseKestrel(kestrel => kestrel.Listen(
-                        IPAddress.Loopback, endpoint.Port, listen => listen.Protocols = HttpProtocols.Http2))
-                    .ConfigureServices(services =>
-                    {
-                        services.AddGrpc();
-                        services.AddSingleton<IOrchestrationService>(orchestrationService);
-                        services.AddSingleton(client);
-                        services.AddSingleton<TaskHubGrpcServer>();
-                    })
-                    .Configure(app =>
-                    {
-                        app.UseRouting();
-                        app.UseEndpoints(endpoints => endpoints.MapGrpcService<TaskHubGrpcServer>());
-                    }),
-                webHostOptions => webHostOptions.SuppressEnvironmentConfiguration = true)
-            .Build();
-    }
-
-    /// <summary>An <see cref="IHostLifetime"/> that leaves start and stop to the code that owns the host.</summary>
-    sealed class ExternallyControlledLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
-    /// <summary>Sends the sidecar host's logs to the application's logger factory, without owning it.</summary>
-    sealed class ForwardingLoggerProvider(ILoggerFactory target) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => target.CreateLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
     }
 
     static partial class Log

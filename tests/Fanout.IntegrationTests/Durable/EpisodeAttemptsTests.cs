@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using DurableTask.Core;
 using DurableTask.Core.History;
 using Fanout.Host.Durable;
+using Fanout.Host.Durable.WorkItems;
 using Fanout.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
@@ -36,7 +37,9 @@ public sealed class EpisodeAttemptsTests(AzuriteFixture azurite) : IClassFixture
                     terminated = status;
                 })
                 .Returns(Task.CompletedTask);
-            await using var service = new TrackingOrchestrationService(inner.Object, 10, 10, null, NullLogger.Instance)
+            using var signals = new ShutdownSignals();
+            using var service = new TrackingOrchestrationService(
+                inner.Object, 10, 10, signals, new InFlightWorkItems(), new WorkItemReturns(inner.Object, NullLogger.Instance))
             {
                 Attempts = new EpisodeAttempts(journal, maxAttempts: 3, NullLogger.Instance),
             };
@@ -77,7 +80,9 @@ public sealed class EpisodeAttemptsTests(AzuriteFixture azurite) : IClassFixture
             var inner = Handing(workItem);
             inner.Setup(s => s.CompleteTaskOrchestrationWorkItemAsync(It.IsAny<TaskOrchestrationWorkItem>(), It.IsAny<OrchestrationRuntimeState>(), It.IsAny<IList<TaskMessage>>(),
                 It.IsAny<IList<TaskMessage>>(), It.IsAny<IList<TaskMessage>>(), It.IsAny<TaskMessage>(), It.IsAny<OrchestrationState>())).Returns(Task.CompletedTask);
-            await using var service = new TrackingOrchestrationService(inner.Object, 10, 10, null, NullLogger.Instance)
+            using var signals = new ShutdownSignals();
+            using var service = new TrackingOrchestrationService(
+                inner.Object, 10, 10, signals, new InFlightWorkItems(), new WorkItemReturns(inner.Object, NullLogger.Instance))
             {
                 Attempts = new EpisodeAttempts(journal, maxAttempts: 2, NullLogger.Instance),
             };

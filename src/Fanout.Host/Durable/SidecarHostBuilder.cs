@@ -1,0 +1,58 @@
+using System.Net;
+using DurableTask.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Fanout.Host.Durable;
+
+/// <summary>Builds the in-process gRPC sidecar: <see cref="TaskHubGrpcServer"/> on its own loopback Kestrel.</summary>
+internal static class SidecarHostBuilder
+{
+    /// <summary>Builds the sidecar host (not started) over <paramref name="orchestrationService"/> and <paramref name="client"/>.</summary>
+    public static IHost Build(
+        IOrchestrationService orchestrationService,
+        IOrchestrationServiceClient client,
+        SidecarEndpoint endpoint,
+        LogLevel durableTaskLogLevel,
+        ILoggerFactory loggerFactory)
+    {
+        // A bare HostBuilder, not Host.CreateDefaultBuilder: no appsettings, no environment variables and,
+        // above all, no console lifetime of its own, so Ctrl+C stops it only through our ordered shutdown.
+        return new HostBuilder()
+            .ConfigureLogging(logging =>
+            {
+                logging.ClearProviders();
+                logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
+                logging.SetMinimumLevel(durableTaskLogLevel);
+
+                // Kestrel and gRPC log every call at Information: several lines per activity.
+                LogLevel transportLevel = durableTaskLogLevel > LogLevel.Warning ? durableTaskLogLevel : LogLevel.Warning;
+                logging.AddFilter("Microsoft.AspNetCore", transportLevel);
+                logging.AddFilter("Grpc", transportLevel);
+            })
+            .ConfigureServices(services => services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>())
+            .ConfigureWebHost(
+                web => web
+                    .UseKestrel(kestrel => kestrel.Listen(
+                        IPAddress.Loopback, endpoint.Port, listen => listen.Protocols = HttpProtocols.Http2))
+                    .ConfigureServices(services =>
+                    {
+                        services.AddGrpc();
+                        services.AddSingleton(orchestrationService);
+                        services.AddSingleton(client);
+                        services.AddSingleton<TaskHubGrpcServer>();
+                    })
+                    .Configure(app =>
+                    {
+                        app.UseRouting();
+                        app.UseEndpoints(endpoints => endpoints.MapGrpcService<TaskHubGrpcServer>());
+                    }),
+                webHostOptions => webHostOptions.SuppressEnvironmentConfiguration = true)
+            .Build();
+    }
+}
