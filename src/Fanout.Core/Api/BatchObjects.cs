@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
 using Fanout.Core.Watching;
@@ -47,11 +46,7 @@ public sealed record ApiError(string Code, string Message);
 public static class BatchObjects
 {
     /// <summary>snake_case, nulls written (<c>completed_at: null</c> is part of the contract).</summary>
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    public static readonly JsonSerializerOptions Json = Service.ServiceJson.Options;
 
     private static readonly IReadOnlyDictionary<string, DeploymentUsage> NoUsage = new Dictionary<string, DeploymentUsage>();
 
