@@ -3,6 +3,7 @@ using Fanout.Core.Activities;
 using Fanout.Core.Api;
 using Fanout.Core.Llm;
 using Fanout.Core.Llm.Pool;
+using Fanout.Core.OpenAICompat;
 using Fanout.Core.Options;
 using Fanout.Core.Storage;
 using Microsoft.Extensions.Configuration;
@@ -48,8 +49,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<BatchApi>();
-        services.TryAddSingleton<OpenAICompat.OpenAIFileStore>();
-        services.TryAddSingleton<OpenAICompat.OpenAIBatchApi>();
+        services.AddOpenAICompat();
         services.TryAddSingleton<Estimates.EstimateSettings>();
         services.TryAddSingleton<Estimates.BatchEstimator>();
         services.TryAddSingleton<Retries.BatchRetryApi>();
