@@ -164,6 +164,11 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           name: 'Fanout__Storage__ClientId'
           value: identityClientId
         }
+        // The blob trigger's container (its %Fanout:Storage:InputContainer% binding) and the store's input container.
+        {
+          name: 'Fanout__Storage__InputContainer'
+          value: 'batches-in'
+        }
         // Entra ID telemetry ingestion (the component has local auth disabled).
         {
           name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

@@ -48,12 +48,16 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
-        services.TryAddSingleton<BatchApi>();
+        services.TryAddSingleton<SubmitRules>();
+        services.TryAddSingleton<BatchStarter>();
+        services.TryAddSingleton<BatchService>();
+        services.TryAddSingleton<BatchSubmitService>();
+        services.TryAddSingleton<BlobDropStarter>();
         services.AddOpenAICompat();
         services.TryAddSingleton<Estimates.EstimateSettings>();
         services.TryAddSingleton<Estimates.BatchEstimator>();
-        services.TryAddSingleton<Retries.BatchRetryApi>();
-        services.TryAddSingleton<Watching.BatchWatchApi>();
+        services.TryAddSingleton<Retries.BatchRetryService>();
+        services.TryAddSingleton<Watching.BatchWatchService>();
         return services;
     }
 

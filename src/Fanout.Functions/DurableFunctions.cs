@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Fanout.Core.Activities;
 using Fanout.Core.Api;
 using Fanout.Core.Models;
@@ -10,7 +11,7 @@ using Microsoft.DurableTask.Client;
 namespace Fanout.Functions;
 
 /// <summary>Orchestration, activity and blob triggers: each delegates to Fanout.Core.</summary>
-public sealed class DurableFunctions(PromptExecutor executor, BatchActivities activities, BatchApi api)
+public sealed class DurableFunctions(PromptExecutor executor, BatchActivities activities, BlobDropStarter blobDrops)
 {
     /// <summary>The batch orchestrator.</summary>
     [Function(nameof(BatchOrchestrator))]
@@ -45,12 +46,21 @@ public sealed class DurableFunctions(PromptExecutor executor, BatchActivities ac
         return true;
     }
 
-    /// <summary>A JSONL file uploaded to <c>batches-in</c> starts a batch (once per name and content).</summary>
+    /// <summary>The app setting naming the input container (default <c>batches-in</c>, like the store's).</summary>
+    public const string InputContainerSetting = "Fanout:Storage:InputContainer";
+
+    /// <summary>
+    /// A JSONL file uploaded to the input container (<c>%Fanout:Storage:InputContainer%</c>, the container the store
+    /// reads; <c>batches-in</c> by default) starts a batch, once per name and content.
+    /// </summary>
     [Function("BatchBlobDrop")]
     public Task OnBlobAsync(
-        [BlobTrigger("batches-in/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
+        [BlobTrigger("%" + InputContainerSetting + "%/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
         string name,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => api.StartFromBlobAsync(name, client, cancellationToken);
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        return blobDrops.StartAsync(name, ct => blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), ct), client, cancellationToken);
+    }
 }

@@ -86,7 +86,7 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     {
         var cancelled = input.Result.Status == BatchStatus.Cancelled;
         var budget = !cancelled && input.Result.BudgetExceeded;
-        var json = Api.BatchObjects.Serialize(Api.BatchObjects.FromResult(input.Batch, input.Result, store));
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(BatchObject.Finished(input.Batch, input.Result, store.OutputBlobPath(input.Batch.BatchId), store.ErrorBlobPath(input.Batch.BatchId)), Service.ServiceJson.Options);
         await store.FinalizeAsync(
             input.Batch.BatchId,
             input.Prepared,

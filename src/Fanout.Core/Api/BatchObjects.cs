@@ -6,73 +6,21 @@ using Microsoft.DurableTask.Client;
 
 namespace Fanout.Core.Api;
 
-/// <summary>The public batch object of API.md.</summary>
-public sealed record BatchObject(
-    string Id,
-    string Status,
-    long CreatedAt,
-    long? CompletedAt,
-    int MaxConcurrency,
-    string Deployment,
-    RequestCounts RequestCounts,
-    Usage Usage,
-    string OutputBlob,
-    string ErrorBlob,
-    IReadOnlyDictionary<string, string> Metadata,
-    int? CurrentConcurrency = null,
-    ApiError? Error = null,
-    long? MaxTotalTokens = null,
-    LiveProgress? Progress = null,
-    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null)
-{
-    /// <summary>Always "batch".</summary>
-    public string Object => "batch";
-}
-
-/// <summary>Line counts of a batch.</summary>
-public sealed record RequestCounts(int Total, int Completed, int Failed);
-
-/// <summary>Token usage of a batch.</summary>
-public sealed record Usage(long PromptTokens, long CompletionTokens)
-{
-    /// <summary>Prompt + completion tokens.</summary>
-    public long TotalTokens => PromptTokens + CompletionTokens;
-}
-
-/// <summary>An error object: <c>{"code": "…", "message": "…"}</c>.</summary>
-public sealed record ApiError(string Code, string Message);
-
 /// <summary>Builds batch objects from orchestration state.</summary>
 public static class BatchObjects
 {
     /// <summary>snake_case, nulls written (<c>completed_at: null</c> is part of the contract).</summary>
     public static readonly JsonSerializerOptions Json = Service.ServiceJson.Options;
 
-    private static readonly IReadOnlyDictionary<string, DeploymentUsage> NoUsage = new Dictionary<string, DeploymentUsage>();
+    /// <summary>How a host marks the termination of a batch whose orchestration kept failing.</summary>
+    public const string PoisonReasonPrefix = "orchestration_failed_repeatedly: ";
 
     /// <summary>UTF-8 JSON of a batch object.</summary>
     public static byte[] Serialize(BatchObject batch) => JsonSerializer.SerializeToUtf8Bytes(batch, Json);
 
-    /// <summary>How a host marks the termination of a batch whose orchestration kept failing.</summary>
-    public const string PoisonReasonPrefix = "orchestration_failed_repeatedly: ";
-
     /// <summary>The object of a finished batch.</summary>
-    public static BatchObject FromResult(BatchInput input, BatchResult result, BatchStore store) => new(
-        input.BatchId,
-        result.Status,
-        input.CreatedAt,
-        result.CompletedAt,
-        input.MaxConcurrency,
-        input.Deployment,
-        new RequestCounts(result.Total, result.Counts.Completed, result.Counts.Failed),
-        new Usage(result.Counts.PromptTokens, result.Counts.CompletionTokens),
-        store.OutputBlobPath(input.BatchId),
-        store.ErrorBlobPath(input.BatchId),
-        input.Metadata ?? new Dictionary<string, string>(),
-        null,
-        result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode),
-        input.MaxTotalTokens,
-        UsageByDeployment: result.Counts.ByDeployment ?? NoUsage);
+    public static BatchObject FromResult(BatchInput input, BatchResult result, BatchStore store)
+        => BatchObject.Finished(input, result, store.OutputBlobPath(input.BatchId), store.ErrorBlobPath(input.BatchId));
 
     /// <summary>The object of a batch in any state, summing the counts of running chunk orchestrations.</summary>
     public static async Task<BatchObject> FromMetadataAsync(OrchestrationMetadata meta, DurableTaskClient client, BatchStore store, CancellationToken cancellationToken)
@@ -131,7 +79,7 @@ public static class BatchObjects
             progress?.Window is > 0 ? progress.Window : null,
             MaxTotalTokens: input.MaxTotalTokens,
             Progress: live,
-            UsageByDeployment: counts.ByDeployment ?? NoUsage);
+            UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>());
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)
@@ -145,7 +93,7 @@ public static class BatchObjects
         {
             return meta.ReadOutputAs<string>();
         }
-        catch (System.Text.Json.JsonException)
+        catch (JsonException)
         {
             return meta.SerializedOutput;
         }

@@ -1,10 +1,16 @@
-using System.Globalization;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
+using Fanout.Core.Service;
 
 namespace Fanout.Core.Api;
 
-/// <summary>The submit parameters of "Estimates, budgets, second tries" (API.md): <c>dryRun</c> and <c>maxTotalTokens</c>.</summary>
+/// <summary>The settings a submit's query may give (API.md): <c>deployment</c>, <c>maxConcurrency</c>, <c>dryRun</c>, <c>maxTotalTokens</c>.</summary>
+/// <param name="Deployment">The deployment, or null for the default.</param>
+/// <param name="MaxConcurrency">The cap, or null for the default.</param>
+/// <param name="DryRun">True for an estimate: nothing stored, no model called.</param>
+/// <param name="MaxTotalTokens">The token budget, or null for none.</param>
+public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null);
+
+/// <summary>Reads a <see cref="SubmitQuery"/> from the query, and the budget from a JSON form.</summary>
 public static class SubmitOptionsQuery
 {
     /// <summary>Query parameter that turns a submit into an estimate.</summary>
@@ -13,27 +19,32 @@ public static class SubmitOptionsQuery
     /// <summary>Query parameter (and JSON field) of the batch's token budget.</summary>
     public const string MaxTotalTokens = "maxTotalTokens";
 
-    /// <summary>Reads <c>dryRun</c> (true/false) and <c>maxTotalTokens</c> (a positive integer) from the query.</summary>
-    public static (bool DryRun, long? MaxTotalTokens, IResult? Error) Read(IQueryCollection query)
+    /// <summary>Reads the query; the first wrong parameter is a 400 <c>invalid_parameter</c> naming it.</summary>
+    public static ServiceResult<SubmitQuery> Read(QueryArgs query, SubmitRules rules)
     {
-        var dryRun = false;
-        if (query.TryGetValue(DryRun, out var d) && (d.Count != 1 || !bool.TryParse(d.ToString(), out dryRun)))
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(rules);
+        if (!query.TryGetSingle("deployment", out var deployment) || (deployment is not null && !SubmitRules.IsValidDeployment(deployment)))
         {
-            return (false, null, BatchApi.Error(StatusCodes.Status400BadRequest, "invalid_parameter", "Query parameter 'dryRun' must be true or false."));
+            return ServiceError.InvalidParameter($"Query parameter 'deployment' must be {SubmitRules.DeploymentRule}.");
         }
 
-        long? budget = null;
-        if (query.TryGetValue(MaxTotalTokens, out var m))
+        if (!query.TryGetInt64("maxConcurrency", 1, rules.MaxConcurrencyLimit, out var cap))
         {
-            if (m.Count != 1 || !long.TryParse(m.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < 1)
-            {
-                return (false, null, BatchApi.Error(StatusCodes.Status400BadRequest, "invalid_parameter", "Query parameter 'maxTotalTokens' must be a positive integer."));
-            }
-
-            budget = v;
+            return ServiceError.InvalidParameter($"Query parameter 'maxConcurrency' must be {rules.CapRule}.");
         }
 
-        return (dryRun, budget, null);
+        if (!query.TryGetBool(DryRun, out var dryRun))
+        {
+            return ServiceError.InvalidParameter("Query parameter 'dryRun' must be true or false.");
+        }
+
+        if (!query.TryGetInt64(MaxTotalTokens, 1, long.MaxValue, out var budget))
+        {
+            return ServiceError.InvalidParameter("Query parameter 'maxTotalTokens' must be a positive integer.");
+        }
+
+        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget);
     }
 
     /// <summary>Reads the JSON field <c>maxTotalTokens</c>; returns the error message when it is not a positive integer.</summary>

@@ -1,4 +1,4 @@
-using Fanout.Core.Api;
+using Fanout.Core.Models;
 
 namespace Fanout.Core.Estimates;
 

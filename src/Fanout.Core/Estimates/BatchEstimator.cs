@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Fanout.Core.Api;
 using Fanout.Core.Jsonl;
+using Fanout.Core.Models;
 using Fanout.Core.Options;
 using Microsoft.Extensions.Options;
 

@@ -23,7 +23,7 @@ public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IRe
         JsonDocument doc;
         try
         {
-            doc = await JsonDocument.ParseAsync(new UploadLimitStream(body, MaxBodyBytes, maxLines: null), new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken).ConfigureAwait(false);
+            doc = await JsonDocument.ParseAsync(new LimitedReadStream(body, MaxBodyBytes), new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is JsonException or BatchLimitExceededException or BodyTooLargeException)
         {

@@ -79,7 +79,7 @@ public sealed partial class OpenAIBatchService(
         }
 
         var after = OpenAIListQuery.Text(query, "after");
-        if (after is not null && !BatchApi.IsValidId(after))
+        if (after is not null && !BatchIds.IsValid(after))
         {
             return ServiceError.InvalidParameter("Query parameter 'after' must be a batch id.");
         }
@@ -107,7 +107,7 @@ public sealed partial class OpenAIBatchService(
             return found.Error;
         }
 
-        if (OpenAIBatchView.IsFinished(found.Value.RuntimeStatus))
+        if (BatchLookup.IsFinished(found.Value.RuntimeStatus))
         {
             return ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
         }
@@ -121,7 +121,7 @@ public sealed partial class OpenAIBatchService(
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(client);
-        var meta = BatchApi.IsValidId(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) : null;
+        var meta = BatchIds.IsValid(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) : null;
         return meta?.ReadInputAs<BatchInput>() is null ? OpenAIErrors.BatchNotFound(id) : meta!;
     }
 

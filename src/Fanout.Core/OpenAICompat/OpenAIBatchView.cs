@@ -45,10 +45,6 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
         };
     }
 
-    /// <summary>True when the orchestration of a batch has ended (its output is written or never will be).</summary>
-    public static bool IsFinished(OrchestrationRuntimeStatus status)
-        => status is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
-
     /// <summary>The batch of <paramref name="meta"/> as OpenAI's batch object.</summary>
     public async Task<OpenAIBatchObject> ReadAsync(OrchestrationMetadata meta, DurableTaskClient client, CancellationToken cancellationToken)
     {

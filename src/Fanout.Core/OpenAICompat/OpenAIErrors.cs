@@ -9,7 +9,7 @@ public static class OpenAIErrors
     public static ServiceError FileNotFound(string id) => ServiceError.NotFound("file_not_found", $"No file with id '{id}'.");
 
     /// <summary>404 <c>batch_not_found</c>.</summary>
-    public static ServiceError BatchNotFound(string id) => ServiceError.NotFound("batch_not_found", $"No batch with id '{id}'.");
+    public static ServiceError BatchNotFound(string id) => Api.BatchLookup.NotFound(id);
 
     /// <summary>415: the upload is not <c>multipart/form-data</c>.</summary>
     public static ServiceError UploadNotMultipart()

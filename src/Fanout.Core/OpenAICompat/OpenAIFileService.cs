@@ -39,7 +39,7 @@ public sealed partial class OpenAIFileService(
         OpenAIFileObject? file = null;
         try
         {
-            var body = new UploadLimitStream(upload.Body, o.MaxBytes + (1024 * 1024), maxLines: null);
+            var body = new LimitedReadStream(upload.Body, o.MaxBytes + (1024 * 1024));
             await foreach (var part in upload.ReadParts(body, cancellationToken).ConfigureAwait(false))
             {
                 if (part.Name == "purpose")
@@ -132,9 +132,9 @@ public sealed partial class OpenAIFileService(
         }
 
         // A batch's output or error file: a view of its ordered output, there once the batch has finished.
-        if (OpenAIFileIds.ParseBatchFileId(id) is { } batchFile && BatchApi.IsValidId(batchFile.BatchId)
+        if (OpenAIFileIds.ParseBatchFileId(id) is { } batchFile && BatchIds.IsValid(batchFile.BatchId)
             && await client.GetInstanceAsync(batchFile.BatchId, cancellationToken).ConfigureAwait(false) is { } meta
-            && OpenAIBatchView.IsFinished(meta.RuntimeStatus)
+            && BatchLookup.IsFinished(meta.RuntimeStatus)
             && await outputs.GetAsync(batchFile.BatchId, batchFile.Errors, meta.LastUpdatedAt.ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false) is { } view)
         {
             return view;
@@ -174,7 +174,7 @@ public sealed partial class OpenAIFileService(
 
         foreach (var batchId in await records.BatchesUsingAsync(id, cancellationToken).ConfigureAwait(false))
         {
-            if (await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false) is { } meta && !OpenAIBatchView.IsFinished(meta.RuntimeStatus))
+            if (await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false) is { } meta && !BatchLookup.IsFinished(meta.RuntimeStatus))
             {
                 return ServiceError.Conflict("file_in_use", $"File {id} is the input of batch {batchId}, which is still running; cancel it or wait until it finishes.");
             }

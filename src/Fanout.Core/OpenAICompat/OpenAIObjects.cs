@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Models;
 
 namespace Fanout.Core.OpenAICompat;
 

@@ -5,9 +5,8 @@ namespace Fanout.Core.OpenAICompat;
 /// <summary>
 /// Read-only pass-through over an upload that enforces the batch limits as the bytes stream by: more than
 /// <c>maxBytes</c> bytes or more than <c>maxLines</c> non-blank lines throws <see cref="BatchLimitExceededException"/>.
-/// Without <c>maxLines</c> it limits a request body: only bytes are counted, and the message speaks of the body.
 /// </summary>
-internal sealed class UploadLimitStream(Stream inner, long maxBytes, int? maxLines) : Stream
+internal sealed class UploadLimitStream(Stream inner, long maxBytes, int maxLines) : Stream
 {
     private long _read;
     private long _lines;
@@ -50,14 +49,7 @@ internal sealed class UploadLimitStream(Stream inner, long maxBytes, int? maxLin
         _read += data.Length;
         if (_read > maxBytes)
         {
-            throw maxLines is null
-                ? new BatchLimitExceededException(BatchLimitExceededException.BatchTooLargeCode, maxBytes, $"The body exceeds the limit of {maxBytes} bytes.")
-                : BatchLimitExceededException.TooLarge(maxBytes);
-        }
-
-        if (maxLines is not { } lineLimit)
-        {
-            return data.Length;
+            throw BatchLimitExceededException.TooLarge(maxBytes);
         }
 
         foreach (var b in data)
@@ -69,9 +61,9 @@ internal sealed class UploadLimitStream(Stream inner, long maxBytes, int? maxLin
             else if (!_lineHasContent && b is not ((byte)' ' or (byte)'\r' or (byte)'\t'))
             {
                 _lineHasContent = true;
-                if (++_lines > lineLimit)
+                if (++_lines > maxLines)
                 {
-                    throw BatchLimitExceededException.TooManyLines(lineLimit);
+                    throw BatchLimitExceededException.TooManyLines(maxLines);
                 }
             }
         }

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Fanout.Core.Api;
+using Fanout.Core.Service;
+using Fanout.Http;
 using Microsoft.Extensions.Options;
 
 namespace Fanout.Host.Security;
@@ -132,8 +133,8 @@ public static class AccessKeys
                     }
 
                     context.Response.Headers.WWWAuthenticate = "Bearer";
-                    await BatchApi.Error(StatusCodes.Status401Unauthorized, "unauthorized",
-                        $"A valid key is required: send it as \"Authorization: Bearer KEY\" or \"api-key: KEY\" (the {SettingName} of this host).").ExecuteAsync(context).ConfigureAwait(false);
+                    await ErrorResults.WriteAsync(context, ServiceError.Unauthorized(
+                        $"A valid key is required: send it as \"Authorization: Bearer KEY\" or \"api-key: KEY\" (the {SettingName} of this host).")).ConfigureAwait(false);
                 });
             }
 

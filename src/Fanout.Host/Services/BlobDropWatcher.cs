@@ -10,7 +10,7 @@ namespace Fanout.Host.Services;
 /// The portable host's blob trigger: polls <c>batches-in</c> and starts a batch for each new or changed blob.
 /// Idempotent like the Functions trigger: the batch id comes from the blob's name and content hash.
 /// </summary>
-public sealed partial class BlobDropWatcher(BatchStore store, BatchApi api, DurableTaskClient client, IConfiguration configuration, ILogger<BlobDropWatcher> logger) : BackgroundService
+public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter blobDrops, DurableTaskClient client, IConfiguration configuration, ILogger<BlobDropWatcher> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, ETag> _seen = new(StringComparer.Ordinal);
 
@@ -45,7 +45,7 @@ public sealed partial class BlobDropWatcher(BatchStore store, BatchApi api, Dura
 
             try
             {
-                var id = await api.StartFromBlobAsync(blob.Name, client, cancellationToken).ConfigureAwait(false);
+                var id = await blobDrops.StartAsync(blob.Name, client, cancellationToken).ConfigureAwait(false);
                 _seen[blob.Name] = blob.Properties.ETag ?? default;
                 LogStarted(logger, blob.Name, id);
             }

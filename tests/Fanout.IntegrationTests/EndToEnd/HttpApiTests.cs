@@ -299,7 +299,7 @@ public sealed class HttpApiTests(HostFixture fixture) : IClassFixture<HostFixtur
         await container.CreateIfNotExistsAsync();
         var content = FanoutTestApp.Jsonl(7, i => $"dropped {i}");
         var hash = Convert.ToHexStringLower(SHA256.HashData(content))[..16];
-        var id = BatchApi.BlobBatchId("my batch.jsonl", hash);
+        var id = BatchIds.FromBlob("my batch.jsonl", hash);
 
         var requestsBefore = fixture.Simulator.Stats.Requests;
         await container.GetBlobClient("my batch.jsonl").UploadAsync(new BinaryData(content), overwrite: true);
@@ -326,7 +326,7 @@ public sealed class HttpApiTests(HostFixture fixture) : IClassFixture<HostFixtur
         content[newline + 1 + 8 + 16] = 0x28;
         var container = new BlobContainerClient(fixture.ConnectionString, fixture.InputContainer);
         await container.CreateIfNotExistsAsync();
-        var id = BatchApi.BlobBatchId("mixed.jsonl", Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
+        var id = BatchIds.FromBlob("mixed.jsonl", Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
 
         await container.GetBlobClient("mixed.jsonl").UploadAsync(new BinaryData(content), overwrite: true);
         var done = await WaitAsync(id, appear: true);
@@ -345,7 +345,7 @@ public sealed class HttpApiTests(HostFixture fixture) : IClassFixture<HostFixtur
         var container = new BlobContainerClient(fixture.ConnectionString, fixture.InputContainer);
         await container.CreateIfNotExistsAsync();
         byte[] content = [.. "\n\n"u8];
-        var id = BatchApi.BlobBatchId("empty.jsonl", Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
+        var id = BatchIds.FromBlob("empty.jsonl", Convert.ToHexStringLower(SHA256.HashData(content))[..16]);
 
         await container.GetBlobClient("empty.jsonl").UploadAsync(new BinaryData(content), overwrite: true);
         var done = await WaitAsync(id, appear: true);

@@ -31,7 +31,7 @@ public sealed class FanoutTestApp : IAsyncDisposable
         Client = host.Services.GetRequiredService<DurableTaskClient>();
         Store = host.Services.GetRequiredService<BatchStore>();
         Preparer = host.Services.GetRequiredService<BatchPreparer>();
-        Api = host.Services.GetRequiredService<BatchApi>();
+        Api = host.Services.GetRequiredService<BatchService>();
     }
 
     /// <summary>The durable client.</summary>
@@ -43,8 +43,8 @@ public sealed class FanoutTestApp : IAsyncDisposable
     /// <summary>The input preparer.</summary>
     public BatchPreparer Preparer { get; }
 
-    /// <summary>The HTTP API handlers.</summary>
-    public BatchApi Api { get; }
+    /// <summary>The batch service (get, cancel, results).</summary>
+    public BatchService Api { get; }
 
     /// <summary>Starts the app against <paramref name="connectionString"/> and <paramref name="simulator"/>.</summary>
     public static async Task<FanoutTestApp> StartAsync(

@@ -85,7 +85,7 @@ public sealed class OpenAIBatchMappingTests
         var older = OpenAIFileIds.NewBatchId(DateTimeOffset.FromUnixTimeSeconds(1_000));
         var newer = OpenAIFileIds.NewBatchId(DateTimeOffset.FromUnixTimeSeconds(1_001));
         Assert.True(string.CompareOrdinal(newer, older) < 0);
-        Assert.True(BatchApi.IsValidId(newer));
+        Assert.True(BatchIds.IsValid(newer));
     }
 
     private static BatchObject Native(string status, RequestCounts counts) => new(

@@ -3,8 +3,10 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Fanout.Core.Models;
 using Fanout.Core.Options;
+using Fanout.Core.Service;
 using Fanout.Core.Storage;
 using Fanout.Core.Watching;
+using Fanout.Http;
 using Fanout.Tests.Llm;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
@@ -31,7 +33,8 @@ public sealed class BatchEventStreamTests
         var context = new DefaultHttpContext();
         var body = new MemoryStream();
         context.Response.Body = body;
-        var stream = new BatchEventStream(Id, client.Object, Store(), time, NullLogger.Instance);
+        var source = new BatchEventStream(Id, client.Object, Store(), time, NullLogger.Instance);
+        var stream = new ServerSentEventsResult<BatchObject>(new EventStream<BatchObject>(source.ReadAsync(), BatchEventStream.ReconnectAfter));
 
         var run = stream.ExecuteAsync(context);
         // 25 s of fake time in 500 ms polls, each advanced only once the stream waits for it.

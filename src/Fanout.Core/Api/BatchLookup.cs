@@ -1,0 +1,29 @@
+using Fanout.Core.Service;
+using Microsoft.DurableTask.Client;
+
+namespace Fanout.Core.Api;
+
+/// <summary>Finding a batch's orchestration, and the one rule for "is the batch finished".</summary>
+public static class BatchLookup
+{
+    /// <summary>True when the orchestration of a batch has ended (completed, cancelled or failed).</summary>
+    public static bool IsFinished(OrchestrationRuntimeStatus status)
+        => status is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+
+    /// <summary>The orchestration of batch <paramref name="id"/> with its input and output; 400 for a malformed id, 404 when there is none.</summary>
+    public static async Task<ServiceResult<OrchestrationMetadata>> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (!BatchIds.IsValid(id))
+        {
+            return ServiceError.Invalid("invalid_batch_id", BatchIds.InvalidIdMessage);
+        }
+
+        var meta = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        return meta is null ? NotFound(id) : meta;
+    }
+
+    /// <summary>The 404 of a batch id.</summary>
+    public static ServiceError NotFound(string id, string? where = null)
+        => ServiceError.NotFound("batch_not_found", $"No batch with id '{id}'{where}.");
+}

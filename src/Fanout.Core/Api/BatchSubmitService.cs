@@ -1,0 +1,139 @@
+using Fanout.Core.Estimates;
+using Fanout.Core.Jsonl;
+using Fanout.Core.Options;
+using Fanout.Core.Service;
+using Fanout.Core.Storage;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Fanout.Core.Api;
+
+/// <summary>Submit (from JSONL lines or a list of prompts) and its dry run, the estimate. No transport types.</summary>
+public sealed partial class BatchSubmitService(
+    BatchStarter starter,
+    BatchPreparer preparer,
+    SubmitRules rules,
+    BatchEstimator estimator,
+    IOptions<BatchOptions> batchOptions,
+    ILogger<BatchSubmitService> logger)
+{
+    /// <summary><c>POST /api/batches</c>: validates and stores the lines, starts the batch (once per Idempotency-Key).</summary>
+    public async Task<ServiceResult<SubmitReply>> SubmitAsync(SubmitRequest request, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var o = batchOptions.Value;
+        if (request.ContentLength > o.MaxBytes)
+        {
+            return TooLarge($"The body is {request.ContentLength} bytes; the limit is {o.MaxBytes} bytes.");
+        }
+
+        var query = SubmitOptionsQuery.Read(request.Query, rules);
+        if (!query.IsSuccess)
+        {
+            return query.Error;
+        }
+
+        if (BatchIds.CheckIdempotencyKey(request.IdempotencyKey) is { } keyError)
+        {
+            return keyError;
+        }
+
+        // A replay of a submit answers with its batch before the body is read.
+        if (!query.Value.DryRun && await FindExistingAsync(request.IdempotencyKey, client, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return existing;
+        }
+
+        var body = new LimitedReadStream(request.Body, o.MaxBytes);
+        if (request.Format == SubmitFormat.Jsonl)
+        {
+            return await RunAsync(body, query.Value, request.IdempotencyKey, metadata: null, client, cancellationToken).ConfigureAwait(false);
+        }
+
+        ServiceResult<PromptsSubmission> form;
+        try
+        {
+            form = await PromptsSubmission.ReadAsync(body, rules, o.MaxLines, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BatchLimitExceededException or BodyTooLargeException)
+        {
+            return TooLarge(e);
+        }
+
+        return form.IsSuccess
+            ? await RunAsync(form.Value, query.Value, request.IdempotencyKey, client, cancellationToken).ConfigureAwait(false)
+            : form.Error;
+    }
+
+    /// <summary>Submits a list of prompts; its own settings win over <paramref name="query"/>'s.</summary>
+    public async Task<ServiceResult<SubmitReply>> SubmitPromptsAsync(PromptsSubmission prompts, SubmitQuery query, string? idempotencyKey, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (BatchIds.CheckIdempotencyKey(idempotencyKey) is { } keyError)
+        {
+            return keyError;
+        }
+
+        return !query.DryRun && await FindExistingAsync(idempotencyKey, client, cancellationToken).ConfigureAwait(false) is { } existing
+            ? existing
+            : await RunAsync(prompts, query, idempotencyKey, client, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<ServiceResult<SubmitReply>> RunAsync(PromptsSubmission prompts, SubmitQuery query, string? idempotencyKey, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var settings = query with
+        {
+            Deployment = prompts.Deployment ?? query.Deployment,
+            MaxConcurrency = prompts.MaxConcurrency ?? query.MaxConcurrency,
+            MaxTotalTokens = prompts.MaxTotalTokens ?? query.MaxTotalTokens,
+        };
+        return RunAsync(prompts.ToLines(), settings, idempotencyKey, prompts.Metadata, client, cancellationToken);
+    }
+
+    private async Task<ServiceResult<SubmitReply>> RunAsync(
+        Stream lines, SubmitQuery settings, string? idempotencyKey, IReadOnlyDictionary<string, string>? metadata, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (settings.DryRun)
+            {
+                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, cancellationToken).ConfigureAwait(false);
+                return estimate.Lines == 0 ? EmptyBatch() : new SubmitReply(null, estimate);
+            }
+
+            var batchId = idempotencyKey is null ? BatchIds.New() : BatchIds.Idempotent(idempotencyKey);
+            var prepared = await preparer.PrepareAsync(batchId, lines, batchOptions.Value.ChunkSize, cancellationToken).ConfigureAwait(false);
+            if (prepared.Total == 0)
+            {
+                return EmptyBatch();
+            }
+
+            var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens);
+            var batch = await starter.StartAndDescribeAsync(client, input, prepared.Total, cancellationToken).ConfigureAwait(false);
+            LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
+            return new SubmitReply(batch, null);
+        }
+        catch (Exception e) when (e is BatchLimitExceededException or BodyTooLargeException)
+        {
+            return TooLarge(e);
+        }
+    }
+
+    private async Task<SubmitReply?> FindExistingAsync(string? idempotencyKey, DurableTaskClient client, CancellationToken cancellationToken)
+        => idempotencyKey is not null && await client.GetInstanceAsync(BatchIds.Idempotent(idempotencyKey), getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } existing
+            ? new SubmitReply(await starter.DescribeAsync(existing, client, cancellationToken).ConfigureAwait(false), null)
+            : null;
+
+    private static ServiceError EmptyBatch() => ServiceError.Invalid("empty_batch", "The batch has no lines.");
+
+    private ServiceError TooLarge(Exception e) => TooLarge(e is BodyTooLargeException
+        ? $"The body exceeds the server's request size limit ({batchOptions.Value.MaxBytes} bytes)."
+        : e.Message);
+
+    private static ServiceError TooLarge(string message) => ServiceError.TooLarge("batch_too_large", message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} submitted: {Total} lines ({Invalid} invalid), cap {Cap}")]
+    private static partial void LogSubmitted(ILogger logger, string batchId, int total, int invalid, int cap);
+}
