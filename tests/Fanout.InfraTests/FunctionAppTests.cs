@@ -116,6 +116,7 @@ public sealed class FunctionAppTests
         Assert.Equal("[parameters('identityClientId')]", settings["AZURE_CLIENT_ID"]);
         Assert.Contains("primaryEndpoints.blob", settings["Fanout__Storage__BlobServiceUri"], StringComparison.Ordinal);
         Assert.Equal("[parameters('identityClientId')]", settings["Fanout__Storage__ClientId"]);
+        Assert.Equal("batches-in", settings["Fanout__Storage__InputContainer"]); // the blob trigger's %Fanout:Storage:InputContainer%
         Assert.DoesNotContain("Fanout__OpenAI__ApiKey", settings.Keys);
         Assert.DoesNotContain("Fanout__Storage__ConnectionString", settings.Keys);
 

@@ -40,7 +40,7 @@ public static class HostingExtensions
             builder.WebHost.UseUrls(config["Fanout:Host:Urls"] ?? DefaultUrls);
         }
 
-        // BatchApi enforces Fanout:Batch:MaxBytes itself (Content-Length up front, a counting stream for chunked bodies)
+        // BatchSubmitService enforces Fanout:Batch:MaxBytes itself (Content-Length up front, a counting stream for chunked bodies)
         // and answers 413 batch_too_large. Kestrel's own limit stays off so that, after that early 413, Kestrel can drain
         // the rest of the body (bounded by its 5 s drain timeout) and the client reads the answer instead of a broken pipe.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
