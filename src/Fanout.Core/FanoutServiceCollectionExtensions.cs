@@ -3,6 +3,7 @@ using Fanout.Core.Activities;
 using Fanout.Core.Api;
 using Fanout.Core.Llm;
 using Fanout.Core.Llm.Pool;
+using Fanout.Core.OpenAICompat;
 using Fanout.Core.Options;
 using Fanout.Core.Storage;
 using Microsoft.Extensions.Configuration;
@@ -52,8 +53,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchService>();
         services.TryAddSingleton<BatchSubmitService>();
         services.TryAddSingleton<BlobDropStarter>();
-        services.TryAddSingleton<OpenAICompat.OpenAIFileStore>();
-        services.TryAddSingleton<OpenAICompat.OpenAIBatchApi>();
+        services.AddOpenAICompat();
         services.TryAddSingleton<Estimates.EstimateSettings>();
         services.TryAddSingleton<Estimates.BatchEstimator>();
         services.TryAddSingleton<Retries.BatchRetryService>();

@@ -3,39 +3,6 @@ using Fanout.Core.Models;
 
 namespace Fanout.Core.OpenAICompat;
 
-/// <summary>OpenAI's file object (<c>/v1/files</c>); Fanout's files are always <c>processed</c> once stored.</summary>
-public sealed record OpenAIFileObject(string Id, long Bytes, long CreatedAt, string Filename, string Purpose)
-{
-    /// <summary>Always "file".</summary>
-    public string Object => "file";
-
-    /// <summary>Always "processed": a file is stored whole or not at all.</summary>
-    public string Status => "processed";
-
-    /// <summary>Fanout does not expire files.</summary>
-    public long? ExpiresAt => null;
-
-    /// <summary>Always null (deprecated in OpenAI's API).</summary>
-    public string? StatusDetails => null;
-}
-
-/// <summary>The answer of <c>DELETE /v1/files/{id}</c>.</summary>
-public sealed record OpenAIFileDeleted(string Id)
-{
-    /// <summary>Always "file".</summary>
-    public string Object => "file";
-
-    /// <summary>Always true.</summary>
-    public bool Deleted => true;
-}
-
-/// <summary>OpenAI's list object: one page, with the cursors of its first and last items.</summary>
-public sealed record OpenAIList<T>(IReadOnlyList<T> Data, string? FirstId, string? LastId, bool HasMore)
-{
-    /// <summary>Always "list".</summary>
-    public string Object => "list";
-}
-
 /// <summary>OpenAI's batch <c>errors</c> object.</summary>
 public sealed record OpenAIBatchErrors(IReadOnlyList<OpenAIBatchError> Data)
 {

@@ -19,7 +19,7 @@ public sealed class OpenAIBatchMappingTests
     [InlineData("completed", 10, 8, 2, "completed")]
     public void Status_maps_and_a_running_batch_with_every_line_done_is_finalizing(string native, int total, int completed, int failed, string expected)
     {
-        var batch = OpenAIBatchApi.ToOpenAI(Input, Native(native, new RequestCounts(total, completed, failed)), null, null);
+        var batch = OpenAIBatchView.ToOpenAI(Input, Native(native, new RequestCounts(total, completed, failed)), null, null);
 
         Assert.Equal(expected, batch.Status);
         Assert.Equal(expected == "validating" ? null : 1_000, batch.InProgressAt);
@@ -30,7 +30,7 @@ public sealed class OpenAIBatchMappingTests
     {
         var native = Native("failed", new RequestCounts(0, 0, 0)) with { CompletedAt = 1_005, Error = new ApiError("empty_batch", "The input has no lines.") };
 
-        var batch = OpenAIBatchApi.ToOpenAI(Input, native, null, null);
+        var batch = OpenAIBatchView.ToOpenAI(Input, native, null, null);
 
         var error = Assert.Single(batch.Errors!.Data);
         Assert.Equal(("empty_batch", "The input has no lines."), (error.Code, error.Message));
@@ -45,7 +45,7 @@ public sealed class OpenAIBatchMappingTests
     {
         var native = Native("completed", new RequestCounts(3, 2, 1)) with { CompletedAt = 1_010, Usage = new Usage(30, 0) };
 
-        var batch = OpenAIBatchApi.ToOpenAI(Input, native, "file-batch_1-output", "file-batch_1-error");
+        var batch = OpenAIBatchView.ToOpenAI(Input, native, "file-batch_1-output", "file-batch_1-error");
 
         Assert.Equal(("file-batch_1-output", "file-batch_1-error"), (batch.OutputFileId, batch.ErrorFileId));
         Assert.Equal("file-abc", batch.InputFileId);
@@ -61,7 +61,7 @@ public sealed class OpenAIBatchMappingTests
     {
         var input = new BatchInput("batch_2", "gpt-4o-mini", 8, 1_000);
 
-        var batch = OpenAIBatchApi.ToOpenAI(input, Native("in_progress", new RequestCounts(2, 0, 0)), null, null);
+        var batch = OpenAIBatchView.ToOpenAI(input, Native("in_progress", new RequestCounts(2, 0, 0)), null, null);
 
         Assert.Null(batch.InputFileId);
         Assert.Equal("/v1/chat/completions", batch.Endpoint);
@@ -73,19 +73,19 @@ public sealed class OpenAIBatchMappingTests
     [InlineData("blob_name-x_abc", true)]
     public void Batch_file_ids_round_trip(string batchId, bool errors)
     {
-        var id = OpenAIFileStore.BatchFileId(batchId, errors);
+        var id = OpenAIFileIds.BatchFileId(batchId, errors);
 
-        Assert.Equal((batchId, errors), OpenAIFileStore.ParseBatchFileId(id));
+        Assert.Equal((batchId, errors), OpenAIFileIds.ParseBatchFileId(id));
     }
 
     [Fact]
     public void Uploaded_file_ids_are_not_batch_files_and_new_batch_ids_sort_newest_first()
     {
-        Assert.Null(OpenAIFileStore.ParseBatchFileId(OpenAIFileStore.NewFileId()));
-        var older = OpenAIFileStore.NewBatchId(DateTimeOffset.FromUnixTimeSeconds(1_000));
-        var newer = OpenAIFileStore.NewBatchId(DateTimeOffset.FromUnixTimeSeconds(1_001));
+        Assert.Null(OpenAIFileIds.ParseBatchFileId(OpenAIFileIds.NewFileId()));
+        var older = OpenAIFileIds.NewBatchId(DateTimeOffset.FromUnixTimeSeconds(1_000));
+        var newer = OpenAIFileIds.NewBatchId(DateTimeOffset.FromUnixTimeSeconds(1_001));
         Assert.True(string.CompareOrdinal(newer, older) < 0);
-        Assert.True(BatchApi.IsValidId(newer));
+        Assert.True(BatchIds.IsValid(newer));
     }
 
     private static BatchObject Native(string status, RequestCounts counts) => new(

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Fanout.Core.Api;
+using Fanout.Core.Jsonl;
+using Fanout.Core.Models;
+using Fanout.Core.Service;
+
+namespace Fanout.Core.OpenAICompat;
+
+/// <summary>The body of <c>POST /v1/batches</c>: <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.</summary>
+/// <param name="InputFileId">The uploaded input file.</param>
+/// <param name="Endpoint">The endpoint every line's url must match.</param>
+/// <param name="Metadata">The caller's metadata, checked.</param>
+/// <param name="MaxConcurrency">Fanout's cap on calls in flight; null for the default.</param>
+/// <param name="MaxTotalTokens">Fanout's token budget; null for none.</param>
+public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null)
+{
+    private const int MaxBodyBytes = 1024 * 1024;
+
+    /// <summary>Reads and checks the JSON body (at most 1 MB); every fault is a 400 <c>invalid_body</c> naming the field.</summary>
+    public static async Task<ServiceResult<CreateBatchRequest>> ReadAsync(Stream body, int maxConcurrencyLimit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        JsonDocument doc;
+        try
+        {
+            doc = await JsonDocument.ParseAsync(new LimitedReadStream(body, MaxBodyBytes), new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JsonException or BatchLimitExceededException or BodyTooLargeException)
+        {
+            return ServiceError.InvalidBody($"The body is not a valid JSON object of at most 1 MB: {e.Message}");
+        }
+
+        using (doc)
+        {
+            return Read(doc.RootElement, maxConcurrencyLimit);
+        }
+    }
+
+    /// <summary>Checks a parsed body.</summary>
+    public static ServiceResult<CreateBatchRequest> Read(JsonElement root, int maxConcurrencyLimit)
+    {
+        static ServiceError Bad(string message) => ServiceError.InvalidBody(message);
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return Bad("The body must be a JSON object {\"input_file_id\", \"endpoint\", \"completion_window\"}.");
+        }
+
+        if (!root.TryGetProperty("input_file_id", out var f) || f.ValueKind != JsonValueKind.String || !OpenAIFileIds.IsFileId(f.GetString()!))
+        {
+            return Bad("'input_file_id' is required: the id of a file uploaded to /v1/files with purpose \"batch\".");
+        }
+
+        if (!root.TryGetProperty("endpoint", out var e) || e.ValueKind != JsonValueKind.String || e.GetString()!.Length is 0 or > 256)
+        {
+            return Bad($"'endpoint' is required: one of {string.Join(", ", BatchEndpoints.Supported)}.");
+        }
+
+        if (root.TryGetProperty("completion_window", out var w) && w.ValueKind != JsonValueKind.Null && !(w.ValueKind == JsonValueKind.String && w.GetString() == "24h"))
+        {
+            return Bad("'completion_window' must be \"24h\".");
+        }
+
+        int? cap = null;
+        if (root.TryGetProperty("max_concurrency", out var m) && m.ValueKind != JsonValueKind.Null)
+        {
+            if (m.ValueKind != JsonValueKind.Number || !m.TryGetInt32(out var v) || v < 1 || v > maxConcurrencyLimit)
+            {
+                return Bad($"'max_concurrency' must be an integer from 1 to {maxConcurrencyLimit}.");
+            }
+
+            cap = v;
+        }
+
+        long? budget = null;
+        if (root.TryGetProperty("max_total_tokens", out var t) && t.ValueKind != JsonValueKind.Null)
+        {
+            if (t.ValueKind != JsonValueKind.Number || !t.TryGetInt64(out var tokens) || tokens < 1)
+            {
+                return Bad("'max_total_tokens' must be a positive integer (the batch's token budget).");
+            }
+
+            budget = tokens;
+        }
+
+        if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
+        {
+            return Bad(metadataError);
+        }
+
+        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget);
+    }
+}

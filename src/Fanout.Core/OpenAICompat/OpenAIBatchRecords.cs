@@ -1,0 +1,88 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Fanout.Core.OpenAICompat;
+
+/// <summary>
+/// What the OpenAI-compatible surface remembers of its batches, as empty blobs in <see cref="OpenAIFilesContainer"/>:
+/// <c>_batches/{batch id}</c> lists the batches made through <c>/v1/batches</c> (newest first by name), and
+/// <c>_uses/{file id}/{batch id}</c> records which batches read a file, so it is not deleted under a running one.
+/// </summary>
+public sealed class OpenAIBatchRecords(OpenAIFilesContainer container)
+{
+    private const string BatchesPrefix = "_batches/";
+    private const string UsesPrefix = "_uses/";
+
+    private BlobContainerClient Container => container.Client;
+
+    /// <summary>Records a batch made through <c>/v1/batches</c> from <paramref name="fileId"/> (before it starts).</summary>
+    public async Task RecordBatchAsync(string batchId, string fileId, CancellationToken cancellationToken)
+    {
+        await container.EnsureCreatedAsync().ConfigureAwait(false);
+        await Task.WhenAll(
+            Container.GetBlobClient($"{UsesPrefix}{fileId}/{batchId}").UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken),
+            Container.GetBlobClient(BatchesPrefix + batchId).UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>The batches that read <paramref name="fileId"/>.</summary>
+    public async Task<List<string>> BatchesUsingAsync(string fileId, CancellationToken cancellationToken)
+    {
+        await container.EnsureCreatedAsync().ConfigureAwait(false);
+        var prefix = $"{UsesPrefix}{fileId}/";
+        var ids = new List<string>();
+        await foreach (var item in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(item.Name[prefix.Length..]);
+        }
+
+        return ids;
+    }
+
+    /// <summary>Forgets which batches read <paramref name="fileId"/> (the file was deleted).</summary>
+    public async Task ForgetUsesAsync(string fileId, CancellationToken cancellationToken)
+    {
+        await container.EnsureCreatedAsync().ConfigureAwait(false);
+        await foreach (var item in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = $"{UsesPrefix}{fileId}/" }, cancellationToken).ConfigureAwait(false))
+        {
+            await Container.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One page of the batches made through <c>/v1/batches</c>, newest first: up to <paramref name="limit"/> ids after
+    /// <paramref name="after"/> (null = from the newest), and whether more follow.
+    /// </summary>
+    public async Task<(List<string> Ids, bool HasMore)> ListBatchesAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        await container.EnsureCreatedAsync().ConfigureAwait(false);
+        var ids = new List<string>(limit + 1);
+        var started = after is null;
+        await foreach (var item in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = BatchesPrefix }, cancellationToken).ConfigureAwait(false))
+        {
+            var id = item.Name[BatchesPrefix.Length..];
+            if (!started)
+            {
+                // Names sort newest first; an id that is not listed (a batch made elsewhere) starts after its place.
+                started = string.CompareOrdinal(id, after) > 0;
+                if (!started)
+                {
+                    continue;
+                }
+            }
+
+            ids.Add(id);
+            if (ids.Count > limit)
+            {
+                break;
+            }
+        }
+
+        var hasMore = ids.Count > limit;
+        if (hasMore)
+        {
+            ids.RemoveAt(ids.Count - 1);
+        }
+
+        return (ids, hasMore);
+    }
+}

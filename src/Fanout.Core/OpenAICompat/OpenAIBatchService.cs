@@ -1,0 +1,152 @@
+using Fanout.Core.Api;
+using Fanout.Core.Jsonl;
+using Fanout.Core.Models;
+using Fanout.Core.Options;
+using Fanout.Core.Orchestrations;
+using Fanout.Core.Service;
+using Fanout.Core.Storage;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Fanout.Core.OpenAICompat;
+
+/// <summary>
+/// The Batches half of the OpenAI-compatible surface (API.md), transport-free: create, get, list and cancel. It is a
+/// mapping over the one batch store: a batch made here is the batch of <c>/api/batches/{id}</c>.
+/// </summary>
+public sealed partial class OpenAIBatchService(
+    OpenAIFileStore files,
+    OpenAIBatchRecords records,
+    OpenAIBatchView view,
+    IOptions<BatchOptions> batchOptions,
+    IOptions<OpenAIOptions> openAIOptions,
+    TimeProvider time,
+    ILogger<OpenAIBatchService> logger,
+    IStorageFlush storageFlush,
+    OpenAIFilesContainer container)
+{
+    /// <summary>
+    /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.
+    /// <paramref name="json"/> is null when the body is not <c>application/json</c> (415).
+    /// </summary>
+    public async Task<ServiceResult<OpenAIBatchObject>> CreateAsync(Stream? json, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (json is null)
+        {
+            return OpenAIErrors.CreateNotJson();
+        }
+
+        var read = await CreateBatchRequest.ReadAsync(json, batchOptions.Value.MaxConcurrencyLimit, cancellationToken).ConfigureAwait(false);
+        if (!read.IsSuccess)
+        {
+            return read.Error;
+        }
+
+        var form = read.Value;
+        if (await files.GetAsync(form.InputFileId, cancellationToken).ConfigureAwait(false) is not { Purpose: OpenAIFileIds.BatchPurpose })
+        {
+            return ServiceError.NotFound("file_not_found", $"No input file '{form.InputFileId}' of purpose \"batch\"; upload it to /v1/files first.");
+        }
+
+        var input = ToInput(form, time.GetUtcNow());
+        await records.RecordBatchAsync(input.BatchId, form.InputFileId, cancellationToken).ConfigureAwait(false);
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new StartOrchestrationOptions(input.BatchId), cancellationToken).ConfigureAwait(false);
+        await storageFlush.FlushAsync(cancellationToken).ConfigureAwait(false); // a created batch survives a power loss
+        LogBatchCreated(logger, input.BatchId, form.InputFileId, form.Endpoint);
+        var meta = await client.GetInstanceAsync(input.BatchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        return meta is null ? view.Scheduled(input) : await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /v1/batches/{id}</c>: any batch of the store, also one submitted to <c>/api/batches</c>.</summary>
+    public async Task<ServiceResult<OpenAIBatchObject>> GetAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var found = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        return found.IsSuccess ? await view.ReadAsync(found.Value, client, cancellationToken).ConfigureAwait(false) : found.Error;
+    }
+
+    /// <summary><c>GET /v1/batches?after=ID&amp;limit=N</c>: the batches made through <c>/v1/batches</c>, newest first.</summary>
+    public async Task<ServiceResult<OpenAIList<OpenAIBatchObject>>> ListAsync(QueryArgs query, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(client);
+        var limit = OpenAIListQuery.Limit(query, 20, 100);
+        if (!limit.IsSuccess)
+        {
+            return limit.Error;
+        }
+
+        var after = OpenAIListQuery.Text(query, "after");
+        if (after is not null && !BatchIds.IsValid(after))
+        {
+            return ServiceError.InvalidParameter("Query parameter 'after' must be a batch id.");
+        }
+
+        var (ids, hasMore) = await records.ListBatchesAsync(after, limit.Value, cancellationToken).ConfigureAwait(false);
+        var metas = await Task.WhenAll(ids.Select(i => client.GetInstanceAsync(i, getInputsAndOutputs: true, cancellationToken))).ConfigureAwait(false);
+        var data = new List<OpenAIBatchObject>();
+        foreach (var meta in metas)
+        {
+            if (meta is not null)
+            {
+                data.Add(await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return new OpenAIList<OpenAIBatchObject>(data, data.FirstOrDefault()?.Id, data.LastOrDefault()?.Id, hasMore);
+    }
+
+    /// <summary><c>POST /v1/batches/{id}/cancel</c>: the batch object, <c>cancelling</c>; finished lines are kept in the output file.</summary>
+    public async Task<ServiceResult<OpenAIBatchObject>> CancelAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var found = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (!found.IsSuccess)
+        {
+            return found.Error;
+        }
+
+        if (BatchLookup.IsFinished(found.Value.RuntimeStatus))
+        {
+            return ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
+        }
+
+        await client.RaiseEventAsync(id, PromptWindow.CancelEvent, "cancel", cancellationToken).ConfigureAwait(false);
+        var batch = await view.ReadAsync(found.Value, client, cancellationToken).ConfigureAwait(false);
+        return batch with { Status = BatchStatus.Cancelling };
+    }
+
+    private static async Task<ServiceResult<OrchestrationMetadata>> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(client);
+        var meta = BatchIds.IsValid(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) : null;
+        return meta?.ReadInputAs<BatchInput>() is null ? OpenAIErrors.BatchNotFound(id) : meta!;
+    }
+
+    /// <summary>The orchestration input of a create: the file is the source; an endpoint Fanout does not run fails the batch as a whole.</summary>
+    private BatchInput ToInput(CreateBatchRequest form, DateTimeOffset now)
+    {
+        var o = batchOptions.Value;
+        var supported = BatchEndpoints.IsSupported(form.Endpoint);
+        return new BatchInput(
+            OpenAIFileIds.NewBatchId(now),
+            openAIOptions.Value.Deployment,
+            form.MaxConcurrency ?? o.DefaultMaxConcurrency,
+            now.ToUnixTimeSeconds(),
+            Source: supported ? new BatchSource(container.Name, form.InputFileId) : null,
+            Prepared: supported ? null : new PreparedBatch(0, 0, o.ChunkSize, "invalid_endpoint",
+                $"endpoint '{form.Endpoint}' is not supported; use one of {string.Join(", ", BatchEndpoints.Supported)}."),
+            Metadata: form.Metadata,
+            ChunkSize: o.ChunkSize,
+            MinChunkWindow: o.MinChunkWindow,
+            MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
+            MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
+            Endpoint: form.Endpoint,
+            MaxTotalTokens: form.MaxTotalTokens);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} created from file {FileId} for {Endpoint}")]
+    private static partial void LogBatchCreated(ILogger logger, string batchId, string fileId, string endpoint);
+}

@@ -1,0 +1,225 @@
+using Fanout.Core.Api;
+using Fanout.Core.Jsonl;
+using Fanout.Core.Options;
+using Fanout.Core.Service;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Fanout.Core.OpenAICompat;
+
+/// <summary>
+/// The Files half of the OpenAI-compatible surface (API.md), transport-free: upload, list, get, content and delete.
+/// Uploaded files live in <see cref="OpenAIFileStore"/>; a finished batch's output and error files are views
+/// (<see cref="OpenAIBatchOutputFiles"/>).
+/// </summary>
+public sealed partial class OpenAIFileService(
+    OpenAIFileStore files,
+    OpenAIBatchOutputFiles outputs,
+    OpenAIBatchRecords records,
+    IOptions<BatchOptions> batchOptions,
+    TimeProvider time,
+    ILogger<OpenAIFileService> logger)
+{
+    private const int MaxPurposeBytes = 64;
+
+    /// <summary>
+    /// <c>POST /v1/files</c> (multipart: <c>purpose=batch</c>, <c>file</c>): streams the file into storage, checking the
+    /// limits as it goes. <paramref name="upload"/> is null when the body is not <c>multipart/form-data</c> (415).
+    /// </summary>
+    public async Task<ServiceResult<OpenAIFileObject>> UploadAsync(FormUpload? upload, CancellationToken cancellationToken)
+    {
+        if (upload is null)
+        {
+            return OpenAIErrors.UploadNotMultipart();
+        }
+
+        var o = batchOptions.Value;
+        string? purpose = null;
+        OpenAIFileObject? file = null;
+        try
+        {
+            var body = new LimitedReadStream(upload.Body, o.MaxBytes + (1024 * 1024));
+            await foreach (var part in upload.ReadParts(body, cancellationToken).ConfigureAwait(false))
+            {
+                if (part.Name == "purpose")
+                {
+                    purpose = await ReadSmallTextAsync(part.Body, cancellationToken).ConfigureAwait(false);
+                    if (purpose is not OpenAIFileIds.BatchPurpose)
+                    {
+                        break;
+                    }
+                }
+                else if (part.Name == "file" && file is null)
+                {
+                    var filename = string.IsNullOrWhiteSpace(part.FileName) ? "upload.jsonl" : Path.GetFileName(part.FileName);
+                    file = await files.UploadAsync(OpenAIFileIds.NewFileId(), filename, OpenAIFileIds.BatchPurpose, part.Body, o.MaxBytes, o.MaxLines, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await part.Body.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (BatchLimitExceededException e)
+        {
+            return ServiceError.TooLarge(e.Code, $"The file is too large: {e.Message}.");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        {
+            // The multipart reader's complaints about a malformed body (unexpected end, headers or lines too long).
+            await DeleteUploadedAsync(file, cancellationToken).ConfigureAwait(false);
+            return ServiceError.InvalidBody($"The multipart body could not be read: {e.Message}");
+        }
+
+        if (purpose is not OpenAIFileIds.BatchPurpose)
+        {
+            await DeleteUploadedAsync(file, cancellationToken).ConfigureAwait(false);
+            return ServiceError.InvalidParameter(
+                purpose is null ? "The field 'purpose' is required and must be \"batch\"." : $"purpose '{purpose}' is not supported; Fanout stores files of purpose \"batch\".");
+        }
+
+        if (file is null)
+        {
+            return ServiceError.InvalidParameter("The field 'file' (the JSONL input) is required.");
+        }
+
+        LogFileUploaded(logger, file.Id, file.Bytes);
+        return file;
+    }
+
+    /// <summary><c>GET /v1/files?purpose=&amp;after=&amp;limit=&amp;order=</c>: newest first unless <c>order=asc</c>.</summary>
+    public async Task<ServiceResult<OpenAIList<OpenAIFileObject>>> ListAsync(QueryArgs query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = OpenAIListQuery.Limit(query, 10_000, 10_000);
+        if (!limit.IsSuccess)
+        {
+            return limit.Error;
+        }
+
+        var ascending = OpenAIListQuery.Ascending(query);
+        if (!ascending.IsSuccess)
+        {
+            return ascending.Error;
+        }
+
+        var all = await files.ListAsync(OpenAIListQuery.Text(query, "purpose"), cancellationToken).ConfigureAwait(false);
+        if (ascending.Value)
+        {
+            all.Reverse();
+        }
+
+        var after = OpenAIListQuery.Text(query, "after");
+        var start = after is null ? 0 : all.FindIndex(f => f.Id == after) + 1;
+        var page = all.Skip(start).Take(limit.Value).ToList();
+        return new OpenAIList<OpenAIFileObject>(page, page.FirstOrDefault()?.Id, page.LastOrDefault()?.Id, start + page.Count < all.Count);
+    }
+
+    /// <summary><c>GET /v1/files/{id}</c>: an uploaded file, or the output or error file of a finished batch.</summary>
+    public async Task<ServiceResult<OpenAIFileObject>> GetAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(client);
+        if (!OpenAIFileIds.IsFileId(id))
+        {
+            return OpenAIErrors.FileNotFound(id);
+        }
+
+        if (await files.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } file)
+        {
+            return file;
+        }
+
+        // A batch's output or error file: a view of its ordered output, there once the batch has finished.
+        if (OpenAIFileIds.ParseBatchFileId(id) is { } batchFile && BatchIds.IsValid(batchFile.BatchId)
+            && await client.GetInstanceAsync(batchFile.BatchId, cancellationToken).ConfigureAwait(false) is { } meta
+            && BatchLookup.IsFinished(meta.RuntimeStatus)
+            && await outputs.GetAsync(batchFile.BatchId, batchFile.Errors, meta.LastUpdatedAt.ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false) is { } view)
+        {
+            return view;
+        }
+
+        return OpenAIErrors.FileNotFound(id);
+    }
+
+    /// <summary><c>GET /v1/files/{id}/content</c>: the bytes, streamed (a batch's output file without its error lines).</summary>
+    public async Task<ServiceResult<ContentBody>> GetContentAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var found = await GetAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (!found.IsSuccess)
+        {
+            return found.Error;
+        }
+
+        var file = found.Value;
+        if (file.Purpose == OpenAIFileIds.BatchOutputPurpose && OpenAIFileIds.ParseBatchFileId(file.Id) is { } batchFile)
+        {
+            return ContentBody.FromWriter((body, ct) => outputs.WriteAsync(batchFile.BatchId, batchFile.Errors, body, ct));
+        }
+
+        var stream = await files.OpenReadAsync(file.Id, cancellationToken).ConfigureAwait(false);
+        return stream is null ? OpenAIErrors.FileNotFound(id) : ContentBody.FromStream(stream);
+    }
+
+    /// <summary><c>DELETE /v1/files/{id}</c>: 409 while a batch that reads the file runs.</summary>
+    public async Task<ServiceResult<OpenAIFileDeleted>> DeleteAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(client);
+        if (!OpenAIFileIds.IsFileId(id))
+        {
+            return OpenAIErrors.FileNotFound(id);
+        }
+
+        foreach (var batchId in await records.BatchesUsingAsync(id, cancellationToken).ConfigureAwait(false))
+        {
+            if (await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false) is { } meta && !BatchLookup.IsFinished(meta.RuntimeStatus))
+            {
+                return ServiceError.Conflict("file_in_use", $"File {id} is the input of batch {batchId}, which is still running; cancel it or wait until it finishes.");
+            }
+        }
+
+        var deleted = await files.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+        await records.ForgetUsesAsync(id, cancellationToken).ConfigureAwait(false);
+        if (deleted)
+        {
+            return new OpenAIFileDeleted(id);
+        }
+
+        // A batch's output or error file: from now on it is not found; the batch's results under /api/batches stay.
+        var found = await GetAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (!found.IsSuccess)
+        {
+            return found.Error;
+        }
+
+        await outputs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
+        return new OpenAIFileDeleted(id);
+    }
+
+    private static async Task<string> ReadSmallTextAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxPurposeBytes + 1];
+        var total = 0;
+        int n;
+        while (total < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            total += n;
+        }
+
+        await body.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, Math.Min(total, MaxPurposeBytes)).Trim();
+    }
+
+    private async Task DeleteUploadedAsync(OpenAIFileObject? file, CancellationToken cancellationToken)
+    {
+        if (file is not null)
+        {
+            await files.DeleteAsync(file.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} uploaded: {Bytes} bytes")]
+    private static partial void LogFileUploaded(ILogger logger, string fileId, long bytes);
+}
