@@ -86,7 +86,9 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     {
         var cancelled = input.Result.Status == BatchStatus.Cancelled;
         var budget = !cancelled && input.Result.BudgetExceeded;
-        var json = Api.BatchObjects.Serialize(Api.BatchObjects.FromResult(input.Batch, input.Result, store));
+        // The record kept next to the output, as GET serves the finished batch (it outlives the history: BatchRecords).
+        var finished = Api.BatchObjects.FromResult(input.Batch, input.Result, store);
+        var json = Api.BatchObjects.Serialize(finished with { Progress = new Watching.LiveProgress(0, 0, 0, 0, input.Result.Counts.Throttled, input.Result.Counts.Retries) });
         await store.FinalizeAsync(
             input.Batch.BatchId,
             input.Prepared,

@@ -86,6 +86,11 @@ public sealed partial class BatchApi(
             return await AcceptedAsync(existing, client, cancellationToken).ConfigureAwait(false);
         }
 
+        if (!dryRun && idempotencyKey is not null && await BatchRecords.TryReadAsync(store, batchId, cancellationToken).ConfigureAwait(false) is { } purged)
+        {
+            return Accepted(purged); // finished, its history purged (Fanout:Durable:HistoryRetention)
+        }
+
         var deployment = query.Deployment;
         var maxConcurrency = query.MaxConcurrency;
         IReadOnlyDictionary<string, string>? metadata = null;
@@ -161,6 +166,11 @@ public sealed partial class BatchApi(
     public async Task<IResult> GetAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var (meta, error) = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (meta is null && IsValidId(id) && await BatchRecords.TryReadAsync(store, id, cancellationToken).ConfigureAwait(false) is { } purged)
+        {
+            return Results.Json(purged, BatchObjects.Json); // finished, its history purged (Fanout:Durable:HistoryRetention)
+        }
+
         return error ?? Results.Json(await BatchObjects.FromMetadataAsync(meta!, client, store, cancellationToken).ConfigureAwait(false), BatchObjects.Json);
     }
 
@@ -168,12 +178,17 @@ public sealed partial class BatchApi(
     public async Task<IResult> GetOutputAsync(string id, bool errorsOnly, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var (meta, error) = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (meta is null && IsValidId(id) && await BatchRecords.ExistsAsync(store, id, cancellationToken).ConfigureAwait(false))
+        {
+            error = null; // finished, its history purged: the output is all there is
+        }
+
         if (error is not null)
         {
             return error;
         }
 
-        if (meta!.RuntimeStatus is not (OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
+        if (meta is not null && meta.RuntimeStatus is not (OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
         {
             return Error(StatusCodes.Status409Conflict, "batch_not_finished", $"Batch {id} is not finished yet; results are available once its status is completed or cancelled.");
         }
@@ -188,6 +203,11 @@ public sealed partial class BatchApi(
     public async Task<IResult> CancelAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var (meta, error) = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (meta is null && IsValidId(id) && await BatchRecords.ExistsAsync(store, id, cancellationToken).ConfigureAwait(false))
+        {
+            return Error(StatusCodes.Status409Conflict, "batch_finished", $"Batch {id} has already finished.");
+        }
+
         if (error is not null)
         {
             return error;
@@ -214,7 +234,8 @@ public sealed partial class BatchApi(
         }
 
         var id = BlobBatchId(blobName, hash);
-        if (await client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+        if (await client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null
+            || await BatchRecords.ExistsAsync(store, id, cancellationToken).ConfigureAwait(false))
         {
             return id;
         }

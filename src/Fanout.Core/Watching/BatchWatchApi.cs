@@ -52,7 +52,7 @@ public sealed partial class BatchWatchApi(BatchApi api, BatchStore store, TimePr
         var (meta, error) = await BatchApi.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
-            return error;
+            return meta is null && BatchApi.IsValidId(id) ? await api.GetOutputAsync(id, errorsOnly: false, client, cancellationToken).ConfigureAwait(false) : error; // purged: finished
         }
 
         if (IsFinished(meta!.RuntimeStatus))
@@ -97,11 +97,15 @@ public sealed partial class BatchWatchApi(BatchApi api, BatchStore store, TimePr
             }
         }
 
-        batches.Sort((x, y) => y.CreatedAt != x.CreatedAt ? y.CreatedAt.CompareTo(x.CreatedAt) : string.CompareOrdinal(y.InstanceId, x.InstanceId));
+        // Finished batches whose history was purged (Fanout:Durable:HistoryRetention) are listed from their records.
+        var purged = await BatchRecords.ListAsync(store, batches.Select(b => b.InstanceId).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+        var entries = batches.Select(m => (m.CreatedAt, m.InstanceId, (Func<Task<BatchObject>>)(() => BatchObjects.FromMetadataAsync(m, client, store, cancellationToken))))
+            .Concat(purged.Select(r => (DateTimeOffset.FromUnixTimeSeconds(r.CreatedAt), r.Id, (Func<Task<BatchObject>>)(() => Task.FromResult(r))))).ToList();
+        entries.Sort((x, y) => y.Item1 != x.Item1 ? y.Item1.CompareTo(x.Item1) : string.CompareOrdinal(y.Item2, x.Item2));
         var start = 0;
         if (after is not null)
         {
-            var at = batches.FindIndex(b => b.InstanceId == after);
+            var at = entries.FindIndex(b => b.Item2 == after);
             if (at < 0)
             {
                 return BatchApi.Error(StatusCodes.Status404NotFound, "batch_not_found", $"No batch with id '{after}' (query parameter 'after').");
@@ -110,9 +114,9 @@ public sealed partial class BatchWatchApi(BatchApi api, BatchStore store, TimePr
             start = at + 1;
         }
 
-        var page = batches.Skip(start).Take(limit).ToList();
-        var data = await Task.WhenAll(page.Select(m => BatchObjects.FromMetadataAsync(m, client, store, cancellationToken))).ConfigureAwait(false);
-        return Results.Json(new BatchList(data, start + page.Count < batches.Count), BatchObjects.Json);
+        var page = entries.Skip(start).Take(limit).ToList();
+        var data = await Task.WhenAll(page.Select(e => e.Item3())).ConfigureAwait(false);
+        return Results.Json(new BatchList(data, start + page.Count < entries.Count), BatchObjects.Json);
     }
 
     /// <summary><c>GET /healthz</c>: 200 when storage and the durable backend answer, 503 naming the one that does not.</summary>
