@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Models;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
@@ -35,7 +36,10 @@ public sealed partial class HistoryPurger(BatchStore store, IOptions<RetentionOp
         var query = new OrchestrationQuery { Statuses = Finished, CreatedTo = cutoff, FetchInputsAndOutputs = true, PageSize = 100 };
         await foreach (var meta in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (meta.Name == nameof(BatchOrchestrator) && !meta.InstanceId.Contains('~', StringComparison.Ordinal) && meta.LastUpdatedAt <= cutoff)
+            // Batches made through the OpenAI-compatible surface (/v1/batches: their input names an endpoint) are kept:
+            // that surface reads its batch objects from the orchestration and has no fallback to the record yet.
+            if (meta.Name == nameof(BatchOrchestrator) && !meta.InstanceId.Contains('~', StringComparison.Ordinal) && meta.LastUpdatedAt <= cutoff
+                && meta.ReadInputAs<BatchInput>()?.Endpoint is null)
             {
                 due.Add(meta);
             }
