@@ -16,7 +16,7 @@ namespace Fanout.IntegrationTests.Scale;
 /// <summary>
 /// Far beyond 100,000 lines on the memory backend: the input streams in from a file, the lines run as chunk
 /// orchestrations over several executions of the batch orchestration (continue-as-new), the output streams out, and
-/// the process's memory stays below a stated bound that does not grow with the batch.
+/// the process's memory stays below a stated bound.
 /// </summary>
 public sealed class LargeBatchTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
@@ -24,9 +24,10 @@ public sealed class LargeBatchTests(AzuriteFixture azurite, ITestOutputHelper ou
 
     /// <summary>
     /// The bound on this test process's working set while the batch runs. What it must hold: the simulator, the
-    /// in-process durable backend (the histories of the chunk orchestrations that have run so far), the blob caches
-    /// (prepared chunks, result segments: 256 MB each at most) and the runtime. Holding the batch itself (its prompts and
-    /// its results, ~100 MB here) several times over, as a non-streaming path would, breaks it.
+    /// in-process memory backend (which keeps the histories of the chunk orchestrations that have run until they are
+    /// purged: this part grows with the batch), the blob caches (prepared chunks, result segments:
+    /// 256 MB each at most) and the runtime. Holding the batch itself (its prompts and results, ~100 MB here) several
+    /// times over, as a non-streaming path would, breaks it.
     /// </summary>
     private const long RssBoundBytes = 1_200L * 1024 * 1024;
 
