@@ -169,6 +169,11 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
           name: 'Fanout__Storage__InputContainer'
           value: 'batches-in'
         }
+        // History retention: the timer that purges finished batches' orchestration history (Fanout:Durable:HistoryRetention, default 1 day).
+        {
+          name: 'Fanout__Durable__HistoryPurgeSchedule'
+          value: '0 */5 * * * *'
+        }
         // Entra ID telemetry ingestion (the component has local auth disabled).
         {
           name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'

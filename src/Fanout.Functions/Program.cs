@@ -1,5 +1,6 @@
 using Fanout.Core;
 using Fanout.Core.Options;
+using Fanout.Core.Retention;
 using Fanout.Telemetry;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddFanoutCore();
+builder.Services.AddFanoutRetention();
 builder.Services.AddFanoutOpenTelemetry(builder.Configuration, "fanout-functions")?.UseFunctionsWorkerDefaults();
 
 // In Azure the app reaches storage with its managed identity through the same settings as the Functions host.

@@ -13,23 +13,39 @@ public sealed class BatchService(BatchStore store)
     public async Task<ServiceResult<BatchObject>> GetAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
-        return found.IsSuccess
-            ? await BatchObjects.FromMetadataAsync(found.Value, client, store, cancellationToken).ConfigureAwait(false)
+        if (found.IsSuccess)
+        {
+            return await BatchObjects.FromMetadataAsync(found.Value, client, store, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Finished, its history purged (Fanout:Durable:HistoryRetention): the record kept next to its output.
+        return IsMissing(found) && await BatchRecords.TryReadAsync(store, id, cancellationToken).ConfigureAwait(false) is { } record
+            ? record
             : found.Error;
     }
+
+    /// <summary>Whether batch <paramref name="id"/> has no orchestration any more but its record says it finished (history purged).</summary>
+    public async Task<bool> IsPurgedAsync(ServiceResult<OrchestrationMetadata> found, string id, CancellationToken cancellationToken)
+        => IsMissing(found) && await BatchRecords.ExistsAsync(store, id, cancellationToken).ConfigureAwait(false);
+
+    private static bool IsMissing(ServiceResult<OrchestrationMetadata> found) => !found.IsSuccess && found.Error.Kind == ErrorKind.NotFound;
 
     /// <summary><c>GET /api/batches/{id}/results</c> (<paramref name="errorsOnly"/> false) and <c>/errors</c>: the ordered JSONL of a finished batch.</summary>
     public async Task<ServiceResult<ContentBody>> GetOutputAsync(string id, bool errorsOnly, DurableTaskClient client, CancellationToken cancellationToken)
     {
         var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
-        if (!found.IsSuccess)
+        var purged = await IsPurgedAsync(found, id, cancellationToken).ConfigureAwait(false);
+        if (!purged)
         {
-            return found.Error;
-        }
+            if (!found.IsSuccess)
+            {
+                return found.Error;
+            }
 
-        if (!BatchLookup.IsFinished(found.Value.RuntimeStatus))
-        {
-            return ServiceError.Conflict("batch_not_finished", $"Batch {id} is not finished yet; results are available once its status is completed or cancelled.");
+            if (!BatchLookup.IsFinished(found.Value.RuntimeStatus))
+            {
+                return ServiceError.Conflict("batch_not_finished", $"Batch {id} is not finished yet; results are available once its status is completed or cancelled.");
+            }
         }
 
         var stream = await store.OpenOutputAsync(id, errorsOnly ? BatchBlobLayout.ErrorsFile : BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false);
@@ -43,6 +59,11 @@ public sealed class BatchService(BatchStore store)
     {
         ArgumentNullException.ThrowIfNull(client);
         var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (await IsPurgedAsync(found, id, cancellationToken).ConfigureAwait(false))
+        {
+            return ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
+        }
+
         if (!found.IsSuccess)
         {
             return found.Error;

@@ -13,6 +13,7 @@ namespace Fanout.Core.Api;
 public sealed partial class BatchSubmitService(
     BatchStarter starter,
     BatchPreparer preparer,
+    BatchStore store,
     SubmitRules rules,
     BatchEstimator estimator,
     IOptions<BatchOptions> batchOptions,
@@ -122,9 +123,21 @@ public sealed partial class BatchSubmitService(
     }
 
     private async Task<SubmitReply?> FindExistingAsync(string? idempotencyKey, DurableTaskClient client, CancellationToken cancellationToken)
-        => idempotencyKey is not null && await client.GetInstanceAsync(BatchIds.Idempotent(idempotencyKey), getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } existing
-            ? new SubmitReply(await starter.DescribeAsync(existing, client, cancellationToken).ConfigureAwait(false), null)
-            : null;
+    {
+        if (idempotencyKey is null)
+        {
+            return null;
+        }
+
+        var id = BatchIds.Idempotent(idempotencyKey);
+        if (await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return new SubmitReply(await starter.DescribeAsync(existing, client, cancellationToken).ConfigureAwait(false), null);
+        }
+
+        // Finished, its history purged (Fanout:Durable:HistoryRetention): the same key still names the same batch.
+        return await BatchRecords.TryReadAsync(store, id, cancellationToken).ConfigureAwait(false) is { } record ? new SubmitReply(record, null) : null;
+    }
 
     private static ServiceError EmptyBatch() => ServiceError.Invalid("empty_batch", "The batch has no lines.");
 

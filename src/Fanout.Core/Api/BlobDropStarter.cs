@@ -30,7 +30,8 @@ public sealed partial class BlobDropStarter(BatchStore store, BatchStarter start
         }
 
         var id = BatchIds.FromBlob(blobName, hash);
-        if (await client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null)
+        if (await client.GetInstanceAsync(id, cancellationToken).ConfigureAwait(false) is not null
+            || await BatchRecords.ExistsAsync(store, id, cancellationToken).ConfigureAwait(false))
         {
             return id;
         }

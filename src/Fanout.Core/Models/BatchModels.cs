@@ -30,7 +30,11 @@ public sealed record BatchInput(
     int MaxCallSeconds = 0,
     string? Endpoint = null,
     long? MaxTotalTokens = null,
-    RetrySource? Retry = null);
+    RetrySource? Retry = null,
+    ChunkResume? Resume = null);
+
+/// <summary>Where a batch orchestration that continued as new picks up: the next chunk to start and the counts so far.</summary>
+public sealed record ChunkResume(int NextChunk, BatchCounts Counts);
 
 /// <summary>What a retry batch (<c>POST /api/batches/{id}/retry</c>) merges its answers into.</summary>
 /// <param name="Of">The batch whose failed lines this batch runs again.</param>

@@ -105,11 +105,11 @@ public sealed class BatchOptions
 
     /// <summary>Most lines in one batch.</summary>
     [Range(1, 10_000_000, ErrorMessage = "Fanout:Batch:MaxLines must be between 1 and 10000000.")]
-    public int MaxLines { get; set; } = 100_000;
+    public int MaxLines { get; set; } = 1_000_000;
 
     /// <summary>Most bytes in one batch.</summary>
     [Range(1, long.MaxValue, ErrorMessage = "Fanout:Batch:MaxBytes must be positive.")]
-    public long MaxBytes { get; set; } = 200L * 1024 * 1024;
+    public long MaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     /// <summary>Most bytes in one line.</summary>
     [Range(1, 64 * 1024 * 1024, ErrorMessage = "Fanout:Batch:MaxLineBytes must be between 1 and 67108864.")]

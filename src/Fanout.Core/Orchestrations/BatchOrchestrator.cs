@@ -14,6 +14,12 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
     /// <summary>How many times lines found without a result before finalize are run again.</summary>
     public const int RepairRounds = 2;
 
+    /// <summary>
+    /// Chunks one execution of a batch orchestration starts before it continues as new (with its counters): its
+    /// history holds at most this many chunk orchestrations, whatever the size of the batch (100 × 500 lines = 50,000).
+    /// </summary>
+    public const int ChunksPerExecution = 100;
+
     /// <summary>Instance id of chunk <paramref name="chunk"/> of <paramref name="batchId"/>.</summary>
     public static string ChunkInstanceId(string batchId, int chunk) => $"{batchId}~c{chunk:D5}";
 
@@ -33,7 +39,9 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
     /// <inheritdoc />
     public override async Task<BatchResult> RunAsync(TaskOrchestrationContext context, BatchInput input)
     {
-        context.SetCustomStatus(new BatchProgress(BatchStatus.Validating, input.Prepared?.Total ?? 0, new BatchCounts(), 0));
+        context.SetCustomStatus(input.Resume is { } resume
+            ? new BatchProgress(BatchStatus.InProgress, input.Prepared?.Total ?? 0, resume.Counts, 0)
+            : new BatchProgress(BatchStatus.Validating, input.Prepared?.Total ?? 0, new BatchCounts(), 0));
         var cancel = context.WaitForExternalEvent<string>(PromptWindow.CancelEvent);
 
         var prepared = input.Prepared ?? await context.CallActivityAsync<PreparedBatch>(
@@ -46,9 +54,25 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             return failed;
         }
 
-        var (counts, cancelled) = prepared.ChunkCount <= 1
-            ? await RunInlineAsync(context, input, prepared, cancel)
-            : await RunChunksAsync(context, input, prepared, cancel);
+        BatchCounts counts;
+        bool cancelled;
+        if (prepared.ChunkCount <= 1)
+        {
+            (counts, cancelled) = await RunInlineAsync(context, input, prepared, cancel);
+        }
+        else
+        {
+            int? continueAt;
+            (counts, cancelled, continueAt) = await RunChunksAsync(context, input, prepared, cancel);
+            if (continueAt is { } next)
+            {
+                // The next ChunksPerExecution chunks run in a fresh execution (and history) of this orchestration; a
+                // cancel event that arrived meanwhile is carried over.
+                context.ContinueAsNew(input with { Prepared = prepared, Resume = new ChunkResume(next, counts) }, preserveUnprocessedEvents: true);
+                return new BatchResult(BatchStatus.InProgress, prepared.Total, counts, Unix(context));
+            }
+        }
+
         if (!cancelled)
         {
             (counts, cancelled) = await RepairAsync(context, input, prepared, counts, cancel);
@@ -129,18 +153,22 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         return ran;
     }
 
-    private static async Task<(BatchCounts, bool)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
+    private static async Task<(BatchCounts Counts, bool Cancelled, int? ContinueAt)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
     {
         // With a token budget the chunks run one after another, each with the whole cap and what is left of the
         // budget: the usage a chunk reports is then all the batch has spent, and the overshoot stays one window's calls.
         var windows = input.MaxTotalTokens is null ? SlotWindows(input.MaxConcurrency, prepared.ChunkCount, input.MinChunkWindow) : [input.MaxConcurrency];
         var free = new Queue<int>(Enumerable.Range(0, windows.Length));
-        var running = new Dictionary<Task<BatchCounts>, (int Chunk, int Slot)>();
-        // A chunk orchestration that failed (or was terminated) leaves its activities running, up to its window: its
-        // slot stays unused until they must have finished, so the calls in flight never exceed the cap.
-        var cooling = new Dictionary<Task, int>();
-        var counts = new BatchCounts();
-        var nextChunk = 0;
+        // Chunk orchestrations in flight, and the slots of failed ones: a chunk orchestration that failed (or was
+        // terminated) leaves its activities running, up to its window, so its slot stays unused until they must have
+        // finished (a timer), and the calls in flight never exceed the cap.
+        var tasks = new TaskWindow<(int Chunk, int Slot)>();
+        var counts = input.Resume?.Counts ?? new BatchCounts();
+        var nextChunk = input.Resume?.NextChunk ?? 0;
+
+        // Each execution of this orchestration starts at most ChunksPerExecution chunks, then drains and continues as
+        // new with its counters: the history of a batch of any size stays that of ChunksPerExecution chunks.
+        var lastChunk = Math.Min(prepared.ChunkCount, nextChunk + ChunksPerExecution);
         var cancelled = false;
 
         while (true)
@@ -149,45 +177,38 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             {
                 // Checked before starting chunks, not only when Task.WhenAny picks it (it prefers a finished chunk).
                 cancelled = true;
-                foreach (var (chunk, _) in running.Values)
+                foreach (var (chunk, _) in tasks.RunningItems)
                 {
                     context.SendEvent(ChunkInstanceId(input.BatchId, chunk), PromptWindow.CancelEvent, "cancel");
                 }
             }
 
-            while (!cancelled && free.Count > 0 && nextChunk < prepared.ChunkCount && !(TokenBudgetLeft(input, counts) <= 0))
+            while (!cancelled && free.Count > 0 && nextChunk < lastChunk && !(TokenBudgetLeft(input, counts) <= 0))
             {
                 var slot = free.Dequeue();
                 var chunk = nextChunk++;
                 var start = chunk * prepared.ChunkSize;
                 var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries, TokenBudgetLeft(input, counts));
-                var task = context.CallSubOrchestratorAsync<BatchCounts>(
-                    nameof(ChunkOrchestrator), chunkInput, new SubOrchestrationOptions { InstanceId = ChunkInstanceId(input.BatchId, chunk) });
-                running.Add(task, (chunk, slot));
+                tasks.Run(
+                    context.CallSubOrchestratorAsync<BatchCounts>(nameof(ChunkOrchestrator), chunkInput, new SubOrchestrationOptions { InstanceId = ChunkInstanceId(input.BatchId, chunk) }),
+                    (chunk, slot));
             }
 
             context.SetCustomStatus(new BatchProgress(
-                cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, windows.Sum(), [.. running.Values.Select(r => r.Chunk).Order()]));
+                cancelled ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, windows.Sum(), [.. tasks.RunningItems.Select(r => r.Chunk).Order()]));
 
-            if (running.Count == 0 && (cancelled || cooling.Count == 0))
+            if (tasks.Running == 0 && (cancelled || tasks.Waiting == 0))
             {
                 break;
             }
 
-            var waitOn = new List<Task>(running.Keys);
-            waitOn.AddRange(cooling.Keys);
-            if (!cancelled)
-            {
-                waitOn.Add(cancel);
-            }
-
-            var done = await Task.WhenAny(waitOn);
-            if (done == cancel)
+            var step = cancelled ? await tasks.NextAsync() : await tasks.NextAsync(cancel);
+            if (step.Kind == WindowEventKind.Signal)
             {
                 continue;
             }
 
-            if (cooling.Remove(done, out var cooled))
+            if (step.Kind == WindowEventKind.Waited)
             {
                 if (input.MaxTotalTokens is not null)
                 {
@@ -197,27 +218,25 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                     counts = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries };
                 }
 
-                free.Enqueue(cooled);
+                free.Enqueue(step.Item.Slot);
                 continue;
             }
 
-            var finished = (Task<BatchCounts>)done;
-            var (_, freedSlot) = running[finished];
-            running.Remove(finished);
             try
             {
-                counts = counts.Add(await finished);
-                free.Enqueue(freedSlot);
+                counts = counts.Add(await (Task<BatchCounts>)step.Task);
+                free.Enqueue(step.Item.Slot);
             }
             catch (TaskFailedException)
             {
                 // A chunk orchestration failed as a whole: the lines it did not finish are run again before finalize
                 // (see RepairAsync); its slot waits until the activities it left behind must be done.
-                cooling.Add(context.CreateTimer(context.CurrentUtcDateTime.Add(MaxCallTime(input)), CancellationToken.None), freedSlot);
+                tasks.Wait(context.CreateTimer(context.CurrentUtcDateTime.Add(MaxCallTime(input)), CancellationToken.None), (-1, step.Item.Slot));
             }
         }
 
-        return (counts, cancelled);
+        var more = !cancelled && nextChunk < prepared.ChunkCount && !(TokenBudgetLeft(input, counts) <= 0);
+        return (counts, cancelled, more ? nextChunk : null);
     }
 }
 

@@ -47,8 +47,7 @@ public static class PromptWindow
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(chunk);
         var window = new AdaptiveWindow(Math.Max(1, chunk.Window));
-        var inFlight = new Dictionary<Task<PromptOutcome>, PromptWorkItem>();
-        var timers = new Dictionary<Task, PromptWorkItem>();
+        var tasks = new TaskWindow<PromptWorkItem>();
         var ready = new Queue<PromptWorkItem>();
         var counts = new BatchCounts();
         var next = 0;
@@ -66,7 +65,7 @@ public static class PromptWindow
             // Completions that arrived together with the cancel event are handled first (Task.WhenAny picks the
             // first finished task in list order), so look at the event itself before starting anything new.
             cancelled |= cancel.IsCompleted;
-            while (!cancelled && !budgetReached && inFlight.Count < window.Current && pause is null)
+            while (!cancelled && !budgetReached && tasks.Running < window.Current && pause is null)
             {
                 PromptWorkItem item;
                 if (ready.Count > 0)
@@ -84,47 +83,30 @@ public static class PromptWindow
                     break;
                 }
 
-                inFlight.Add(context.CallActivityAsync<PromptOutcome>(nameof(PromptActivity), item, ActivityRetry), item);
+                tasks.Run(context.CallActivityAsync<PromptOutcome>(nameof(PromptActivity), item, ActivityRetry), item);
             }
 
-            if (inFlight.Count == 0 && (cancelled || budgetReached || (timers.Count == 0 && ready.Count == 0 && next >= end)))
+            if (tasks.Running == 0 && (cancelled || budgetReached || (tasks.Waiting == 0 && ready.Count == 0 && next >= end)))
             {
                 break;
             }
 
-            var waitOn = new List<Task>(inFlight.Count + timers.Count + 2);
-            waitOn.AddRange(inFlight.Keys);
-            waitOn.AddRange(timers.Keys);
-            if (!cancelled)
+            var step = cancelled ? await tasks.NextAsync() : await tasks.NextAsync(cancel, pause);
+            if (step.Kind == WindowEventKind.Signal)
             {
-                waitOn.Add(cancel);
-                if (pause is not null)
-                {
-                    waitOn.Add(pause);
-                }
-            }
-
-            var done = await Task.WhenAny(waitOn);
-            if (done == cancel)
-            {
-                // Seen at the top of the loop.
+                // The cancel event is seen at the top of the loop; the pause has ended.
+                pause = step.Task == pause ? null : pause;
                 continue;
             }
 
-            if (done == pause)
+            if (step.Kind == WindowEventKind.Waited)
             {
-                pause = null;
+                ready.Enqueue(step.Item!);
                 continue;
             }
 
-            if (timers.Remove(done, out var waited))
-            {
-                ready.Enqueue(waited);
-                continue;
-            }
-
-            var task = (Task<PromptOutcome>)done;
-            inFlight.Remove(task, out var workItem);
+            var task = (Task<PromptOutcome>)step.Task;
+            var workItem = step.Item!;
             PromptOutcome outcome;
             var activityFailed = false;
             try
@@ -137,12 +119,12 @@ public static class PromptWindow
                 // line again after a durable timer, as for a transient model error, until the durable retries run
                 // out; only then is it given up (and filled in at finalize).
                 activityFailed = true;
-                outcome = workItem!.Failures < ActivityFailedRetries && workItem.Attempt < chunk.MaxDurableRetries
+                outcome = workItem.Failures < ActivityFailedRetries && workItem.Attempt < chunk.MaxDurableRetries
                     ? new PromptOutcome(workItem.Index, false, RetryAfterMs: (int)ActivityFailedRetryDelay.TotalMilliseconds)
                     : new PromptOutcome(workItem.Index, false, OutputLines.InternalError);
             }
 
-            if (outcome.Index != workItem!.Index)
+            if (outcome.Index != workItem.Index)
             {
                 // A result for another line: Durable Task matches results to calls by sequence number only, so after
                 // an episode that was lost (a crash between sending its calls and saving its history) and replayed
@@ -177,10 +159,10 @@ public static class PromptWindow
 
             if (outcome.WantsRetry)
             {
-                var attempt = workItem!.Attempt + 1;
+                var attempt = workItem.Attempt + 1;
                 var retry = workItem with { Attempt = attempt, LastAttempt = attempt >= chunk.MaxDurableRetries, Failures = workItem.Failures + (activityFailed ? 1 : 0) };
                 var due = context.CurrentUtcDateTime.AddMilliseconds(outcome.RetryAfterMs);
-                timers.Add(context.CreateTimer(due, CancellationToken.None), retry);
+                tasks.Wait(context.CreateTimer(due, CancellationToken.None), retry);
                 if (outcome.Throttled && due > pauseUntil)
                 {
                     pauseUntil = due;

@@ -49,6 +49,11 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
         }
 
         var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (await batches.IsPurgedAsync(found, id, cancellationToken).ConfigureAwait(false))
+        {
+            return (await batches.GetOutputAsync(id, errorsOnly: false, client, cancellationToken).ConfigureAwait(false)).Map(body => new BatchResults(body, true));
+        }
+
         if (!found.IsSuccess)
         {
             return found.Error;
@@ -91,11 +96,16 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
             }
         }
 
-        all.Sort((x, y) => y.CreatedAt != x.CreatedAt ? y.CreatedAt.CompareTo(x.CreatedAt) : string.CompareOrdinal(y.InstanceId, x.InstanceId));
+        // Finished batches whose history was purged (Fanout:Durable:HistoryRetention) are listed from their records.
+        var purged = await BatchRecords.ListAsync(store, all.Select(b => b.InstanceId).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+        var entries = all.Select(m => new ListEntry(m.CreatedAt, m.InstanceId, () => BatchObjects.FromMetadataAsync(m, client, store, cancellationToken)))
+            .Concat(purged.Select(r => new ListEntry(DateTimeOffset.FromUnixTimeSeconds(r.CreatedAt), r.Id, () => Task.FromResult(r))))
+            .ToList();
+        entries.Sort((x, y) => y.CreatedAt != x.CreatedAt ? y.CreatedAt.CompareTo(x.CreatedAt) : string.CompareOrdinal(y.Id, x.Id));
         var start = 0;
         if (after is not null)
         {
-            var at = all.FindIndex(b => b.InstanceId == after);
+            var at = entries.FindIndex(b => b.Id == after);
             if (at < 0)
             {
                 return BatchLookup.NotFound(after, " (query parameter 'after')");
@@ -104,9 +114,9 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
             start = at + 1;
         }
 
-        var page = all.Skip(start).Take((int)(limit ?? DefaultListLimit)).ToList();
-        var data = await Task.WhenAll(page.Select(m => BatchObjects.FromMetadataAsync(m, client, store, cancellationToken))).ConfigureAwait(false);
-        return new BatchList(data, start + page.Count < all.Count);
+        var page = entries.Skip(start).Take((int)(limit ?? DefaultListLimit)).ToList();
+        var data = await Task.WhenAll(page.Select(e => e.Describe())).ConfigureAwait(false);
+        return new BatchList(data, start + page.Count < entries.Count);
     }
 
     /// <summary><c>GET /healthz</c>: whether storage and the durable backend answer (the transport answers 503 when one does not).</summary>
@@ -138,4 +148,6 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Health check: {Dependency} is unreachable")]
     private static partial void LogUnhealthy(ILogger logger, Exception exception, string dependency);
+
+    private sealed record ListEntry(DateTimeOffset CreatedAt, string Id, Func<Task<BatchObject>> Describe);
 }

@@ -2,6 +2,7 @@ using Fanout.Core;
 using Fanout.Core.Llm.Pool;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
+using Fanout.Core.Retention;
 using Fanout.Core.Storage;
 using Fanout.Host.Durable;
 using Fanout.Host.Security;
@@ -111,6 +112,9 @@ public static class HostingExtensions
         {
             builder.Services.AddHostedService<BlobDropWatcher>();
         }
+
+        builder.Services.AddFanoutRetention();
+        builder.Services.AddHostedService<Retention.HistoryRetentionService>();
 
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -51,7 +51,7 @@ internal sealed class TriggerHarness
         Starter = new BatchStarter(Store, batchOptions, openAIOptions, TimeProvider.System, Flush.Object, NullLogger<BatchStarter>.Instance);
         var rules = new SubmitRules(batchOptions);
         var estimator = new BatchEstimator(new EstimateSettings(new ConfigurationBuilder().Build()), batchOptions);
-        Submit = new BatchSubmitService(Starter, new BatchPreparer(Store, batchOptions), rules, estimator, batchOptions, NullLogger<BatchSubmitService>.Instance);
+        Submit = new BatchSubmitService(Starter, new BatchPreparer(Store, batchOptions), Store, rules, estimator, batchOptions, NullLogger<BatchSubmitService>.Instance);
         Batches = new BatchService(Store);
         Retries = new BatchRetryService(Starter, Store, batchOptions, NullLogger<BatchRetryService>.Instance);
         Watch = new BatchWatchService(Batches, Store, TimeProvider.System, NullLogger<BatchWatchService>.Instance);
