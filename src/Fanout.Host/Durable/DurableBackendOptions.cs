@@ -73,7 +73,7 @@ public sealed class DurableBackendOptions : IValidatableObject
     /// renewed every quarter of it, so long calls are not run twice (on a real account that is one queue transaction
     /// per running call every few seconds).
     /// </summary>
-    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Gets or sets how long a fetched control-queue message stays invisible. Azure Storage prefetches these into memory;
@@ -107,10 +107,13 @@ public sealed class DurableBackendOptions : IValidatableObject
     /// quarters of <see cref="WorkItemVisibilityTimeout"/>, so that the orchestrations resume before the calls the
     /// dead host had in flight are run again (see the README, "Scaling out").
     /// </summary>
-    public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(6);
+    public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets how often a host reads the partition table to renew, claim and balance its leases.</summary>
-    public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Gets or sets how often a host reads the partition table to renew, claim and balance its leases. A read that
+    /// fails or takes over 2 s is tried again at once, so a lease survives a few slow reads on a loaded machine.
+    /// </summary>
+    public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets the minimum level of Durable Task, sidecar and gRPC logs.</summary>
     public LogLevel DurableTaskLogLevel { get; set; } = LogLevel.Warning;
