@@ -1,6 +1,7 @@
 using Fanout.Host.Apis;
 using Fanout.Host.Cli;
 using Fanout.Host.Extensions;
+using Fanout.Host.Scale;
 using Fanout.Host.Web;
 
 EmbeddedServices? embedded = null;
@@ -16,6 +17,7 @@ try
     var app = builder.Build();
     app.MapBatchApi();
     app.MapOpenAIBatchApi();
+    app.MapWorkerApi();
     app.UseFanoutWebPage();
     await app.RunAsync();
     return 0;

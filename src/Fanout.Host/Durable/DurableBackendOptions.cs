@@ -76,7 +76,7 @@ public sealed class DurableBackendOptions : IValidatableObject
     /// renewed every quarter of it, so long calls are not run twice (on a real account that is one queue transaction
     /// per running call every few seconds).
     /// </summary>
-    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(12);
+    public TimeSpan WorkItemVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Gets or sets how long a fetched control-queue message stays invisible. Azure Storage prefetches these into memory;
@@ -97,11 +97,26 @@ public sealed class DurableBackendOptions : IValidatableObject
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets the lease owner name; defaults to the machine name, so a restarted host takes its partitions
-    /// back at once instead of waiting for the old leases to expire. Give each host its own name when several hosts
-    /// share a task hub on one machine.
+    /// Gets or sets the lease owner name; defaults to the machine name plus the process id, so every host process is its
+    /// own worker for the partition manager (several hosts may share a task hub, on one machine or many). A restarted
+    /// host is a new worker: it takes the partitions of the one it replaces when their leases expire
+    /// (<see cref="LeaseInterval"/>), as any surviving host would.
     /// </summary>
     public string? WorkerId { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a partition lease lasts without renewal: a dead host's partitions are taken over by
+    /// another host (or its own restart) within this plus <see cref="LeaseAcquireInterval"/>. Keep the sum under three
+    /// quarters of <see cref="WorkItemVisibilityTimeout"/>, so that the orchestrations resume before the calls the
+    /// dead host had in flight are run again (see the README, "Scaling out").
+    /// </summary>
+    public TimeSpan LeaseInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets how often a host reads the partition table to renew, claim and balance its leases. A read that
+    /// fails or takes over 2 s is tried again at once, so a lease survives a few slow reads on a loaded machine.
+    /// </summary>
+    public TimeSpan LeaseAcquireInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets the minimum level of Durable Task, sidecar and gRPC logs.</summary>
     public LogLevel DurableTaskLogLevel { get; set; } = LogLevel.Warning;
@@ -139,6 +154,22 @@ public sealed class DurableBackendOptions : IValidatableObject
         if (ExtendedSessionIdleTimeout <= TimeSpan.Zero || ExtendedSessionIdleTimeout > TimeSpan.FromMinutes(10))
         {
             yield return new ValidationResult("ExtendedSessionIdleTimeout must be between 0 and 10 minutes.", [nameof(ExtendedSessionIdleTimeout)]);
+        }
+
+        // After a crash, an episode whose calls were sent but whose history was not saved runs again (when its messages
+        // reappear, or when its partition is taken over) and sends those calls a second time. That must happen while
+        // the calls the dead host had in flight are still invisible, or the copies run next to them above the cap.
+        TimeSpan rerunAfter = WorkItemVisibilityTimeout * 3 / 4;
+        if (ControlQueueVisibilityTimeout >= rerunAfter || LeaseInterval + LeaseAcquireInterval >= rerunAfter)
+        {
+            yield return new ValidationResult(
+                "ControlQueueVisibilityTimeout, and LeaseInterval + LeaseAcquireInterval, must each be under three quarters of WorkItemVisibilityTimeout.",
+                [nameof(WorkItemVisibilityTimeout)]);
+        }
+
+        if (LeaseAcquireInterval < TimeSpan.FromSeconds(1) || LeaseInterval < 2 * LeaseAcquireInterval || LeaseInterval > TimeSpan.FromMinutes(1))
+        {
+            yield return new ValidationResult("LeaseAcquireInterval must be at least 1 s, and LeaseInterval at least twice that and at most 1 minute.", [nameof(LeaseInterval)]);
         }
 
         if (DrainTimeout < TimeSpan.Zero)

@@ -228,7 +228,10 @@ internal sealed partial class DurableSidecarHostedService(
             ControlQueueVisibilityTimeout = options.ControlQueueVisibilityTimeout,
             ExtendedSessionsEnabled = options.ExtendedSessions,
             ExtendedSessionIdleTimeout = options.ExtendedSessionIdleTimeout,
-            WorkerId = string.IsNullOrWhiteSpace(options.WorkerId) ? Environment.MachineName : options.WorkerId,
+            WorkerId = Scale.WorkerIdentity.Of(options),
+            LeaseInterval = options.LeaseInterval,
+            LeaseAcquireInterval = options.LeaseAcquireInterval,
+            LeaseRenewInterval = options.LeaseAcquireInterval,
 
             // The app lease guards blue/green Functions deployments; a lone host would only wait on it after a crash.
             UseAppLease = false,

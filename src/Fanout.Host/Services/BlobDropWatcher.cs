@@ -43,6 +43,13 @@ public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter bl
                 continue;
             }
 
+            if (!await Scale.BlobDropClaim.TryClaimAsync(store.Work, blob, cancellationToken).ConfigureAwait(false))
+            {
+                // Another host watching the same container starts this one.
+                _seen[blob.Name] = blob.Properties.ETag ?? default;
+                continue;
+            }
+
             try
             {
                 var id = await blobDrops.StartAsync(blob.Name, client, cancellationToken).ConfigureAwait(false);
