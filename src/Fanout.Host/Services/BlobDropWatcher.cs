@@ -14,6 +14,9 @@ public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter bl
 {
     private readonly ConcurrentDictionary<string, ETag> _seen = new(StringComparer.Ordinal);
 
+    // Blobs another host claimed: looked at again once that claim may be stale, in case its owner died before starting.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _claimedElsewhere = new(StringComparer.Ordinal);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,15 +41,17 @@ public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter bl
     {
         await foreach (var blob in store.Input.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            if (_seen.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag)
+            if ((_seen.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag)
+                || (_claimedElsewhere.TryGetValue(blob.Name, out var until) && DateTimeOffset.UtcNow < until))
             {
                 continue;
             }
 
             if (!await Scale.BlobDropClaim.TryClaimAsync(store.Work, blob, cancellationToken).ConfigureAwait(false))
             {
-                // Another host watching the same container starts this one.
-                _seen[blob.Name] = blob.Properties.ETag ?? default;
+                // Another host watching the same container starts this one; if it died first, its claim goes stale and
+                // this host takes it over then (starting is idempotent: a batch already started is found, not started again).
+                _claimedElsewhere[blob.Name] = DateTimeOffset.UtcNow + Scale.BlobDropClaim.StaleAfter + TimeSpan.FromSeconds(5);
                 continue;
             }
 
@@ -54,6 +59,7 @@ public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter bl
             {
                 var id = await blobDrops.StartAsync(blob.Name, client, cancellationToken).ConfigureAwait(false);
                 _seen[blob.Name] = blob.Properties.ETag ?? default;
+                _claimedElsewhere.TryRemove(blob.Name, out _);
                 LogStarted(logger, blob.Name, id);
             }
             catch (RequestFailedException e) when (e.Status == 404)
