@@ -7,15 +7,19 @@ namespace Fanout.Functions;
 /// <summary>
 /// History retention on Azure: a timer (NCRONTAB <c>Fanout:Durable:HistoryPurgeSchedule</c>, e.g. every 5 minutes)
 /// purges the orchestration history and work blobs of batches that finished <c>Fanout:Durable:HistoryRetention</c>
-/// ago, with the Durable client; see <see cref="HistoryPurger"/>.
+/// ago, and the history of chunk orchestrations that completed (even while their batch runs), with the Durable client;
+/// see <see cref="HistoryPurger"/>.
 /// </summary>
 public sealed class RetentionFunctions(HistoryPurger purger)
 {
     /// <summary>One purge pass.</summary>
     [Function("PurgeHistory")]
-    public Task<PurgeSummary> PurgeAsync(
+    public async Task<PurgeSummary> PurgeAsync(
         [TimerTrigger("%Fanout:Durable:HistoryPurgeSchedule%")] TimerInfo timer,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => purger.PurgeAsync(client, cancellationToken);
+    {
+        await purger.PurgeCompletedChunksAsync(client, HistoryPurger.ChunkSettle, cancellationToken).ConfigureAwait(false);
+        return await purger.PurgeAsync(client, cancellationToken).ConfigureAwait(false);
+    }
 }

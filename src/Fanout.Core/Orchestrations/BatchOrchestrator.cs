@@ -21,7 +21,10 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
     public const int ChunksPerExecution = 100;
 
     /// <summary>Instance id of chunk <paramref name="chunk"/> of <paramref name="batchId"/>.</summary>
-    public static string ChunkInstanceId(string batchId, int chunk) => $"{batchId}~c{chunk:D5}";
+    public static string ChunkInstanceId(string batchId, int chunk) => $"{batchId}{ChunkSeparator}{chunk:D5}";
+
+    /// <summary>What separates a batch id from its chunk number in a chunk orchestration's instance id.</summary>
+    public const string ChunkSeparator = "~c";
 
     /// <summary>How many chunks run side by side and the window of each slot, splitting the cap exactly.</summary>
     public static int[] SlotWindows(int maxConcurrency, int chunkCount, int minChunkWindow)

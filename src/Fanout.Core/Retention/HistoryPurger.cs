@@ -24,6 +24,9 @@ public sealed record PurgeSummary(int Batches, int Instances);
 /// </summary>
 public sealed partial class HistoryPurger(BatchStore store, IOptions<RetentionOptions> options, TimeProvider time, ILogger<HistoryPurger> logger)
 {
+    /// <summary>How long a chunk has been completed before it is purged (its batch has long read its result by then).</summary>
+    public static readonly TimeSpan ChunkSettle = TimeSpan.FromSeconds(30);
+
     private static readonly OrchestrationRuntimeStatus[] Finished =
         [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
 
@@ -57,6 +60,36 @@ public sealed partial class HistoryPurger(BatchStore store, IOptions<RetentionOp
         }
 
         return new PurgeSummary(due.Count, instances);
+    }
+
+    /// <summary>
+    /// Purges the history of every chunk orchestration that completed at least <paramref name="settle"/> ago, whatever
+    /// the state of its batch: the batch's own history already holds the chunk's counts, and the batch object reads
+    /// running chunks only. Keeps the durable backend (tables, or the memory backend's RAM) from holding a history
+    /// proportional to a large batch while it runs. Failed chunks are kept until their batch is purged.
+    /// </summary>
+    public async Task<int> PurgeCompletedChunksAsync(DurableTaskClient client, TimeSpan settle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var cutoff = time.GetUtcNow() - settle;
+        var done = new List<string>();
+        var query = new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Completed], PageSize = 500 };
+        await foreach (var meta in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (meta.InstanceId.Contains(BatchOrchestrator.ChunkSeparator, StringComparison.Ordinal) && meta.LastUpdatedAt <= cutoff)
+            {
+                done.Add(meta.InstanceId);
+            }
+        }
+
+        var purged = 0;
+        foreach (var chunk in done.Chunk(16))
+        {
+            var results = await Task.WhenAll(chunk.Select(c => client.PurgeInstanceAsync(c, cancellationToken))).ConfigureAwait(false);
+            purged += results.Sum(r => r.PurgedInstanceCount);
+        }
+
+        return purged;
     }
 
     /// <summary>Purges one finished batch; returns how many instances were purged.</summary>

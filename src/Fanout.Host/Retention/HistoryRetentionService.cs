@@ -14,15 +14,30 @@ namespace Fanout.Host.Retention;
 public sealed partial class HistoryRetentionService(
     HistoryPurger purger, DurableTaskClient client, IOptions<RetentionOptions> options, ILogger<HistoryRetentionService> logger) : BackgroundService
 {
+    /// <summary>How often completed chunk orchestrations are purged.</summary>
+    public static readonly TimeSpan ChunkPurgeInterval = TimeSpan.FromSeconds(10);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.PurgeInterval);
+        // Completed chunks go every ChunkPurgeInterval (a large batch's history stays bounded while it runs); finished
+        // batches every PurgeInterval.
+        var interval = options.Value.PurgeInterval;
+        var tick = interval < ChunkPurgeInterval ? interval : ChunkPurgeInterval;
+        var next = TimeSpan.Zero;
+        var elapsed = TimeSpan.Zero;
+        using var timer = new PeriodicTimer(tick);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
+            elapsed += tick;
             try
             {
-                await purger.PurgeAsync(client, stoppingToken).ConfigureAwait(false);
+                await purger.PurgeCompletedChunksAsync(client, HistoryPurger.ChunkSettle, stoppingToken).ConfigureAwait(false);
+                if (elapsed >= next)
+                {
+                    next = elapsed + interval;
+                    await purger.PurgeAsync(client, stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
