@@ -47,10 +47,9 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     /// <summary>Streams the dropped blob through validation into prepared chunks.</summary>
     public async Task<PreparedBatch> PrepareAsync(PrepareInput input, CancellationToken cancellationToken)
     {
-        var source = store.Service.GetBlobContainerClient(input.Source.Container).GetBlobClient(input.Source.BlobName);
         try
         {
-            await using var stream = await source.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var stream = await store.OpenSourceAsync(input.Source, cancellationToken).ConfigureAwait(false);
             var prepared = await preparer.PrepareAsync(input.BatchId, stream, input.ChunkSize, input.Endpoint, cancellationToken).ConfigureAwait(false);
             return prepared.Total == 0
                 ? prepared with { FatalErrorCode = "empty_batch", FatalErrorMessage = "The input has no lines." }

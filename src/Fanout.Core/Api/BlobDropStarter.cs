@@ -12,11 +12,11 @@ namespace Fanout.Core.Api;
 public sealed partial class BlobDropStarter(BatchStore store, BatchStarter starter, ILogger<BlobDropStarter> logger)
 {
     /// <summary>The input container (the one the Functions blob trigger names through <c>%Fanout:Storage:InputContainer%</c>).</summary>
-    public string Container => store.Input.Name;
+    public string Container => store.InputContainer;
 
     /// <summary>Starts the batch of blob <paramref name="blobName"/> of the input container; returns its id.</summary>
     public Task<string> StartAsync(string blobName, DurableTaskClient client, CancellationToken cancellationToken)
-        => StartAsync(blobName, ct => store.Input.GetBlobClient(blobName).OpenReadAsync(cancellationToken: ct), client, cancellationToken);
+        => StartAsync(blobName, ct => store.OpenInputAsync(blobName, ct), client, cancellationToken);
 
     /// <summary>Starts the batch of blob <paramref name="blobName"/>, reading its content through <paramref name="openContent"/> (e.g. a trigger's bound blob); returns its id.</summary>
     public async Task<string> StartAsync(string blobName, Func<CancellationToken, Task<Stream>> openContent, DurableTaskClient client, CancellationToken cancellationToken)

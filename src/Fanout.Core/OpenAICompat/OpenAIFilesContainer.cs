@@ -1,6 +1,5 @@
 using Azure.Storage.Blobs;
 using Fanout.Core.Options;
-using Fanout.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Fanout.Core.OpenAICompat;
@@ -15,12 +14,12 @@ public sealed class OpenAIFilesContainer
 {
     private readonly Lazy<Task> _created;
 
-    /// <summary>Names the container in the store's account.</summary>
-    public OpenAIFilesContainer(BatchStore store, IOptions<StorageOptions> options)
+    /// <summary>Names the container in the account of the batches' store.</summary>
+    public OpenAIFilesContainer(BlobServiceClient service, IOptions<StorageOptions> options)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(options);
-        Client = store.Service.GetBlobContainerClient(options.Value.FilesContainer);
+        Client = service.GetBlobContainerClient(options.Value.FilesContainer);
         _created = new Lazy<Task>(() => Client.CreateIfNotExistsAsync());
     }
 

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Text.Json;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs.Specialized;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
 
@@ -93,7 +91,7 @@ public static class RetryMerge
                 BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * sizeof(int)), map[i]);
             }
 
-            await store.Work.GetBlobClient(MapBlob(retryId)).UploadAsync(BinaryData.FromBytes(bytes), overwrite: true, cancellationToken).ConfigureAwait(false);
+            await store.WriteWorkBlobAsync(MapBlob(retryId), BinaryData.FromBytes(bytes), cancellationToken).ConfigureAwait(false);
         }
 
         return (map.Count, invalid);
@@ -103,11 +101,10 @@ public static class RetryMerge
     public static async Task WriteMergedAsync(BatchStore store, string retryId, RetrySource retry, CancellationToken cancellationToken)
     {
         var map = await ReadMapAsync(store, retryId, cancellationToken).ConfigureAwait(false);
-        await using var baseStream = await store.Output.GetBlobClient(retry.BaseBlob).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        await using var baseStream = await store.OpenOutputBlobAsync(retry.BaseBlob, cancellationToken).ConfigureAwait(false);
         await using var retried = await store.OpenOutputAsync(retryId, BatchBlobLayout.OutputFile, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Batch {retryId} has no output.jsonl to merge.");
-        var merged = store.Output.GetBlockBlobClient($"{retryId}/{MergedFile}");
-        await using var target = await merged.OpenWriteAsync(overwrite: true, new BlockBlobOpenWriteOptions { BufferSize = 4 * 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
+        await using var target = await store.CreateOutputBlobAsync($"{retryId}/{MergedFile}", cancellationToken).ConfigureAwait(false);
         await using var answers = JsonlByteLines.ReadAsync(retried, cancellationToken).GetAsyncEnumerator(cancellationToken);
         var next = 0;
         var index = 0;
@@ -173,7 +170,7 @@ public static class RetryMerge
 
     private static async Task<int[]> ReadMapAsync(BatchStore store, string batchId, CancellationToken cancellationToken)
     {
-        var bytes = (await store.Work.GetBlobClient(MapBlob(batchId)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        var bytes = (await store.ReadWorkBlobAsync(MapBlob(batchId), cancellationToken).ConfigureAwait(false)).ToMemory();
         var map = new int[bytes.Length / sizeof(int)];
         for (var i = 0; i < map.Length; i++)
         {
@@ -185,8 +182,8 @@ public static class RetryMerge
 
     private static async Task<(byte[] Content, long[] Offsets)> ReadPreparedChunkAsync(BatchStore store, string batchId, int chunk, CancellationToken cancellationToken)
     {
-        var content = (await store.Work.GetBlobClient(BatchStore.ChunkBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
-        var idx = (await store.Work.GetBlobClient(BatchStore.IndexBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        var content = (await store.ReadWorkBlobAsync(BatchStore.ChunkBlob(batchId, chunk), cancellationToken).ConfigureAwait(false)).ToArray();
+        var idx = (await store.ReadWorkBlobAsync(BatchStore.IndexBlob(batchId, chunk), cancellationToken).ConfigureAwait(false)).ToMemory();
         var offsets = LineIndexFormat.Decode(idx.Span);
 
         return (content, offsets);

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Azure;
-using Azure.Storage.Blobs.Models;
 using Fanout.Core.Api;
 using Fanout.Core.Models;
 
@@ -54,7 +52,7 @@ public static class BatchRecords
     {
         ArgumentNullException.ThrowIfNull(store);
         return Cache.ContainsKey(CacheKey(store, batchId))
-            || (await store.Output.GetBlobClient(BlobName(batchId)).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+            || await store.OutputExistsAsync(BlobName(batchId), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes the record of a batch that has none (a batch that ended without committing its output).</summary>
@@ -62,17 +60,8 @@ public static class BatchRecords
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(batch);
-        try
-        {
-            await store.Output.GetBlobClient(BlobName(batch.Id)).UploadAsync(
-                BinaryData.FromBytes(BatchObjects.Serialize(batch)),
-                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException e) when (e.Status == 409)
-        {
-            // Written meanwhile (finalize, or another host's purge): the first record stays.
-        }
+        // False when written meanwhile (finalize, or another host's purge): the first record stays.
+        await store.WriteOutputIfAbsentAsync(BlobName(batch.Id), BinaryData.FromBytes(BatchObjects.Serialize(batch)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -84,10 +73,10 @@ public static class BatchRecords
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(except);
         var ids = new List<string>();
-        await foreach (var item in store.Output.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var name in store.ListOutputBlobNamesAsync(cancellationToken).ConfigureAwait(false))
         {
-            var slash = item.Name.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0 && item.Name.AsSpan(slash + 1).SequenceEqual(FileName) && item.Name[..slash] is var id && !except.Contains(id))
+            var slash = name.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0 && name.AsSpan(slash + 1).SequenceEqual(FileName) && name[..slash] is var id && !except.Contains(id))
             {
                 ids.Add(id);
             }
@@ -110,7 +99,7 @@ public static class BatchRecords
 
     private static string BlobName(string batchId) => $"{batchId}/{FileName}";
 
-    private static string CacheKey(BatchStore store, string batchId) => $"{store.Output.Uri}/{batchId}";
+    private static string CacheKey(BatchStore store, string batchId) => $"{store.OutputContainerUri}/{batchId}";
 
     private static void Remember(string key, BatchObject batch)
     {

@@ -12,7 +12,7 @@ namespace Fanout.Core.Storage;
 /// <see cref="PreparedChunkCache"/>), result segments (kept in <see cref="ResultSegmentCache"/>, gathered by
 /// <see cref="ChunkResultGatherer"/>) and the final files (<see cref="BatchFinalizer"/>).
 /// </summary>
-public sealed class BatchStore
+public sealed partial class BatchStore
 {
     private const long MaxWholeChunkBytes = 16L * 1024 * 1024;
     private readonly PreparedChunkCache _chunks;
@@ -20,52 +20,64 @@ public sealed class BatchStore
     private readonly ChunkResultGatherer _results;
     private readonly BatchFinalizer _finalizer;
     private readonly Lazy<Task> _containers;
+    private readonly BlobServiceClient _service;
+    private readonly BlobContainerClient _input;
+    private readonly BlobContainerClient _output;
+    private readonly BlobContainerClient _work;
 
     /// <summary>Creates the store over a blob service.</summary>
     public BatchStore(BlobServiceClient service, IOptions<StorageOptions> options)
     {
         var o = options.Value;
-        Service = service;
-        Input = service.GetBlobContainerClient(o.InputContainer);
-        Output = service.GetBlobContainerClient(o.OutputContainer);
-        Work = service.GetBlobContainerClient(o.WorkContainer);
+        _service = service;
+        _input = service.GetBlobContainerClient(o.InputContainer);
+        _output = service.GetBlobContainerClient(o.OutputContainer);
+        _work = service.GetBlobContainerClient(o.WorkContainer);
         _containers = new Lazy<Task>(() => Task.WhenAll(
-            Input.CreateIfNotExistsAsync(),
-            Output.CreateIfNotExistsAsync(),
-            Work.CreateIfNotExistsAsync()));
-        _chunks = new PreparedChunkCache(Work);
-        _results = new ChunkResultGatherer(Work, _segments);
-        _finalizer = new BatchFinalizer(this, _results, Output);
+            _input.CreateIfNotExistsAsync(),
+            _output.CreateIfNotExistsAsync(),
+            _work.CreateIfNotExistsAsync()));
+        _chunks = new PreparedChunkCache(_work);
+        _results = new ChunkResultGatherer(_work, _segments);
+        _finalizer = new BatchFinalizer(this, _results, _output);
     }
 
-    /// <summary>The blob service.</summary>
-    public BlobServiceClient Service { get; }
-
-    /// <summary>The blob-drop container.</summary>
-    public BlobContainerClient Input { get; }
-
-    /// <summary>The results container.</summary>
-    public BlobContainerClient Output { get; }
-
-    /// <summary>The working container.</summary>
-    public BlobContainerClient Work { get; }
+    /// <summary>The blob-drop container's name.</summary>
+    public string InputContainer => _input.Name;
 
     /// <summary>Creates the containers once per process.</summary>
     public Task EnsureContainersAsync() => _containers.Value;
 
+    /// <summary>Whether storage answers (throws when it does not): the health check's probe.</summary>
+    public Task ProbeAsync(CancellationToken cancellationToken) => _output.ExistsAsync(cancellationToken);
+
+    /// <summary>The blobs of the blob-drop container.</summary>
+    public AsyncPageable<BlobItem> ListInputBlobsAsync(CancellationToken cancellationToken) => _input.GetBlobsAsync(cancellationToken: cancellationToken);
+
+    /// <summary>Opens blob <paramref name="blobName"/> of the blob-drop container for reading.</summary>
+    public Task<Stream> OpenInputAsync(string blobName, CancellationToken cancellationToken)
+        => _input.GetBlobClient(blobName).OpenReadAsync(cancellationToken: cancellationToken);
+
+    /// <summary>Opens a batch's source blob (any container of the account) for reading.</summary>
+    public Task<Stream> OpenSourceAsync(BatchSource source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return _service.GetBlobContainerClient(source.Container).GetBlobClient(source.BlobName).OpenReadAsync(cancellationToken: cancellationToken);
+    }
+
     /// <summary>The output blob path as the batch object names it, e.g. <c>batches-out/{id}/output.jsonl</c>.</summary>
-    public string OutputBlobPath(string batchId) => $"{Output.Name}/{BatchBlobLayout.OutputBlob(batchId, BatchBlobLayout.OutputFile)}";
+    public string OutputBlobPath(string batchId) => $"{_output.Name}/{BatchBlobLayout.OutputBlob(batchId, BatchBlobLayout.OutputFile)}";
 
     /// <summary>The errors blob path as the batch object names it.</summary>
-    public string ErrorBlobPath(string batchId) => $"{Output.Name}/{BatchBlobLayout.OutputBlob(batchId, BatchBlobLayout.ErrorsFile)}";
+    public string ErrorBlobPath(string batchId) => $"{_output.Name}/{BatchBlobLayout.OutputBlob(batchId, BatchBlobLayout.ErrorsFile)}";
 
     /// <summary>Writes one prepared chunk and its line index.</summary>
     public async Task WritePreparedChunkAsync(string batchId, int chunk, ReadOnlyMemory<byte> data, IReadOnlyList<long> offsets, CancellationToken cancellationToken)
     {
         var idx = LineIndexFormat.Encode(offsets);
         await Task.WhenAll(
-            Work.GetBlobClient(ChunkBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(data), overwrite: true, cancellationToken),
-            Work.GetBlobClient(IndexBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(idx), overwrite: true, cancellationToken)).ConfigureAwait(false);
+            _work.GetBlobClient(ChunkBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(data), overwrite: true, cancellationToken),
+            _work.GetBlobClient(IndexBlob(batchId, chunk)).UploadAsync(BinaryData.FromBytes(idx), overwrite: true, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -85,7 +97,7 @@ public sealed class BatchStore
             return PreparedLine.Parse(content.Slice((int)start, (int)length));
         }
 
-        var response = await Work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(
+        var response = await _work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(
             new BlobDownloadOptions { Range = new HttpRange(start, length) }, cancellationToken).ConfigureAwait(false);
         return PreparedLine.Parse(response.Value.Content.ToMemory());
     }
@@ -94,7 +106,7 @@ public sealed class BatchStore
     public async Task<IReadOnlyList<PreparedLine>> ReadPreparedChunkAsync(string batchId, int chunk, CancellationToken cancellationToken)
     {
         var offsets = await _chunks.GetIndexAsync(batchId, chunk, cancellationToken).ConfigureAwait(false);
-        var content = (await Work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+        var content = (await _work.GetBlobClient(ChunkBlob(batchId, chunk)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
         var lines = new PreparedLine[offsets.Length - 1];
         for (var i = 0; i < lines.Length; i++)
         {
@@ -112,7 +124,7 @@ public sealed class BatchStore
     public async Task WriteResultSegmentAsync(string prefix, byte[] segment, CancellationToken cancellationToken)
     {
         var name = $"{prefix}{Guid.NewGuid():N}.seg";
-        await Work.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken).ConfigureAwait(false);
+        await _work.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken).ConfigureAwait(false);
         _segments.Remember(name, segment);
     }
 
@@ -197,7 +209,7 @@ public sealed class BatchStore
     {
         try
         {
-            return await Output.GetBlobClient(BatchBlobLayout.OutputBlob(batchId, fileName)).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+            return await _output.GetBlobClient(BatchBlobLayout.OutputBlob(batchId, fileName)).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -209,9 +221,9 @@ public sealed class BatchStore
     public async Task DeleteWorkAsync(string batchId, CancellationToken cancellationToken)
     {
         _segments.Forget(batchId);
-        await foreach (var item in Work.GetBlobsAsync(new GetBlobsOptions { Prefix = BatchBlobLayout.WorkPrefix(batchId) }, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in _work.GetBlobsAsync(new GetBlobsOptions { Prefix = BatchBlobLayout.WorkPrefix(batchId) }, cancellationToken).ConfigureAwait(false))
         {
-            await Work.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _work.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -51,7 +51,7 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
         var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
         if (await batches.IsPurgedAsync(found, id, cancellationToken).ConfigureAwait(false))
         {
-            return (await batches.GetOutputAsync(id, errorsOnly: false, client, cancellationToken).ConfigureAwait(false)).Map(body => new BatchResults(body, true));
+            return new BatchResults(await batches.GetOutputAsync(id, errorsOnly: false, client, cancellationToken).ConfigureAwait(false), true);
         }
 
         if (!found.IsSuccess)
@@ -62,7 +62,8 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
         var meta = found.Value;
         if (BatchLookup.IsFinished(meta.RuntimeStatus))
         {
-            return (await batches.GetOutputAsync(id, errorsOnly: false, client, cancellationToken).ConfigureAwait(false)).Map(body => new BatchResults(body, true));
+            // A finished batch with no output still answers Fanout-Complete: true with its 404: there is nothing more to wait for.
+            return new BatchResults(await batches.GetOutputAsync(id, errorsOnly: false, client, cancellationToken).ConfigureAwait(false), true);
         }
 
         var input = meta.ReadInputAs<BatchInput>()!;
@@ -125,7 +126,7 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
         ArgumentNullException.ThrowIfNull(client);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        var storage = ProbeAsync("storage", () => store.Output.ExistsAsync(timeout.Token));
+        var storage = ProbeAsync("storage", () => store.ProbeAsync(timeout.Token));
         var durable = ProbeAsync("durable", () => client.GetInstanceAsync("healthz-probe", timeout.Token));
         var checks = await Task.WhenAll(storage, durable).ConfigureAwait(false);
         return HealthReport.Of(checks[0], checks[1]);

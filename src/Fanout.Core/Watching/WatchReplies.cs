@@ -16,10 +16,10 @@ public sealed record BatchList(IReadOnlyList<BatchObject> Data, bool HasMore)
     public string? LastId => Data.Count > 0 ? Data[^1].Id : null;
 }
 
-/// <summary>The results of a batch: the JSONL and, for <c>partial=true</c>, whether it is the whole output.</summary>
-/// <param name="Body">The JSONL.</param>
+/// <summary>The results of a batch: the JSONL (or why a finished batch has none) and, for <c>partial=true</c>, whether it is the whole output.</summary>
+/// <param name="Body">The JSONL, or the error of a finished batch without it (e.g. <c>output_not_found</c>), whose answer still carries <c>Fanout-Complete: true</c>.</param>
 /// <param name="Complete">Null without <c>partial=true</c>; else whether the body is the whole output (<c>Fanout-Complete</c>).</param>
-public sealed record BatchResults(ContentBody Body, bool? Complete);
+public sealed record BatchResults(ServiceResult<ContentBody> Body, bool? Complete);
 
 /// <summary>The health check's answer.</summary>
 public sealed record HealthReport(string Status, string Storage, string Durable)

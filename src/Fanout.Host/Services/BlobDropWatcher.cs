@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using Azure;
+using Azure.Storage.Blobs;
 using Fanout.Core.Api;
+using Fanout.Core.Options;
 using Fanout.Core.Storage;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 
 namespace Fanout.Host.Services;
 
@@ -10,8 +13,18 @@ namespace Fanout.Host.Services;
 /// The portable host's blob trigger: polls <c>batches-in</c> and starts a batch for each new or changed blob.
 /// Idempotent like the Functions trigger: the batch id comes from the blob's name and content hash.
 /// </summary>
-public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter blobDrops, DurableTaskClient client, IConfiguration configuration, ILogger<BlobDropWatcher> logger) : BackgroundService
+public sealed partial class BlobDropWatcher(
+    BatchStore store,
+    BlobServiceClient blobs,
+    IOptions<StorageOptions> storage,
+    BlobDropStarter blobDrops,
+    DurableTaskClient client,
+    IConfiguration configuration,
+    ILogger<BlobDropWatcher> logger) : BackgroundService
 {
+    // The claims live in the work container, next to the batches' working blobs.
+    private readonly BlobContainerClient _claims = blobs.GetBlobContainerClient(storage.Value.WorkContainer);
+
     private readonly ConcurrentDictionary<string, ETag> _seen = new(StringComparer.Ordinal);
 
     // Blobs another host claimed: looked at again once that claim may be stale, in case its owner died before starting.
@@ -39,7 +52,7 @@ public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter bl
 
     private async Task ScanAsync(CancellationToken cancellationToken)
     {
-        await foreach (var blob in store.Input.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var blob in store.ListInputBlobsAsync(cancellationToken).ConfigureAwait(false))
         {
             if ((_seen.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag)
                 || (_claimedElsewhere.TryGetValue(blob.Name, out var until) && DateTimeOffset.UtcNow < until))
@@ -47,7 +60,7 @@ public sealed partial class BlobDropWatcher(BatchStore store, BlobDropStarter bl
                 continue;
             }
 
-            if (!await Scale.BlobDropClaim.TryClaimAsync(store.Work, blob, cancellationToken).ConfigureAwait(false))
+            if (!await Scale.BlobDropClaim.TryClaimAsync(_claims, blob, cancellationToken).ConfigureAwait(false))
             {
                 // Another host watching the same container starts this one; if it died first, its claim goes stale and
                 // this host takes it over then (starting is idempotent: a batch already started is found, not started again).

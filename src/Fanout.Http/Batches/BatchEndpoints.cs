@@ -58,8 +58,8 @@ public static class BatchEndpoints
 
         var results = await watch.ResultsAsync(id, query, client, cancellationToken).ConfigureAwait(false);
         return results.ToHttp(r => r.Complete is { } complete
-            ? new HeaderResult(ServiceResults.Content(r.Body), FanoutHeaders.Complete, complete ? "true" : "false")
-            : ServiceResults.Content(r.Body));
+            ? new HeaderResult(r.Body.ToHttp(ServiceResults.Content), FanoutHeaders.Complete, complete ? "true" : "false")
+            : r.Body.ToHttp(ServiceResults.Content));
     }
 
     /// <summary><c>GET /api/batches/{id}/errors</c>.</summary>

@@ -44,15 +44,17 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task A_segment_held_in_memory_but_gone_from_storage_is_not_used()
     {
-        var store = await StoreAsync(FreshContainers());
+        var options = FreshContainers();
+        var store = await StoreAsync(options);
         var prepared = await PrepareAsync(store, "b2", 3);
         var writer = new ResultSegmentWriter(store);
         await writer.WriteAsync("b2", 0, 10, "{\"line\":0}\n"u8.ToArray(), CancellationToken.None);
 
         // Someone removed the results (here: by hand); the store must believe the listing, not its memory.
-        await foreach (var blob in store.Work.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "b2/results/" }))
+        var work = WorkContainer(options);
+        await foreach (var blob in work.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = "b2/results/" }))
         {
-            await store.Work.DeleteBlobAsync(blob.Name);
+            await work.DeleteBlobAsync(blob.Name);
         }
 
         await store.FinalizeAsync("b2", prepared, "internal_error", "lost", "{}"u8.ToArray(), CancellationToken.None);
@@ -65,22 +67,23 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task A_line_that_ran_twice_keeps_its_answer_over_a_failed_copy()
     {
-        var store = await StoreAsync(FreshContainers());
+        var options = FreshContainers();
+        var store = await StoreAsync(options);
         var prepared = await PrepareAsync(store, "b3", 2);
         var failed = OutputLines.Error("b3", 1, "p-1", "timeout", "The call timed out after all retries.");
         var answered = "{\"id\":\"b3-1\",\"custom_id\":\"p-1\",\"response\":{\"status_code\":200},\"error\":null}\n"u8.ToArray();
 
         // The failed re-run's segment sorts first (segment names are otherwise random), the answer's after it.
-        await store.Work.UploadBlobAsync("b3/results/000000/00000000000000000000000000000000.seg", BinaryData.FromBytes(ResultSegmentWriter.Encode([(1, failed)])));
-        await store.Work.UploadBlobAsync("b3/results/000000/ffffffffffffffffffffffffffffffff.seg", BinaryData.FromBytes(ResultSegmentWriter.Encode([(1, answered), (0, "{\"line\":0,\"error\":null}\n"u8.ToArray())])));
+        var work = WorkContainer(options);
+        await work.UploadBlobAsync("b3/results/000000/00000000000000000000000000000000.seg", BinaryData.FromBytes(ResultSegmentWriter.Encode([(1, failed)])));
+        await work.UploadBlobAsync("b3/results/000000/ffffffffffffffffffffffffffffffff.seg", BinaryData.FromBytes(ResultSegmentWriter.Encode([(1, answered), (0, "{\"line\":0,\"error\":null}\n"u8.ToArray())])));
 
         await store.FinalizeAsync("b3", prepared, "internal_error", "lost", "{}"u8.ToArray(), CancellationToken.None);
 
         var lines = (await ReadOutputAsync(store, "b3")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.Equal(Encoding.UTF8.GetString(answered).TrimEnd('\n'), lines[1]);
-        var errors = await store.Output.GetBlobClient("b3/errors.jsonl").DownloadContentAsync();
-        Assert.Empty(errors.Value.Content.ToString());
+        Assert.Empty(await ReadOutputAsync(store, "b3", BatchBlobLayout.ErrorsFile));
     }
 
     [Fact]
@@ -128,9 +131,15 @@ public sealed class BatchStoreTests(AzuriteFixture azurite) : IClassFixture<Azur
     private static Task<Fanout.Core.Models.PreparedBatch> PrepareAsync(BatchStore store, string batchId, int lines) =>
         new BatchPreparer(store, Options.Create(new BatchOptions())).PrepareAsync(batchId, new MemoryStream(FanoutTestApp.Jsonl(lines)), chunkSize: 10, CancellationToken.None);
 
-    private static async Task<string> ReadOutputAsync(BatchStore store, string batchId = "b1")
+    private static async Task<string> ReadOutputAsync(BatchStore store, string batchId = "b1", string fileName = BatchBlobLayout.OutputFile)
     {
-        var content = await store.Output.GetBlobClient($"{batchId}/output.jsonl").DownloadContentAsync();
-        return content.Value.Content.ToString();
+        await using var stream = await store.OpenOutputAsync(batchId, fileName, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{batchId}/{fileName} is missing.");
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
     }
+
+    /// <summary>The store's work container, reached directly: the tests plant and remove result segments by hand.</summary>
+    private BlobContainerClient WorkContainer(IOptions<StorageOptions> options)
+        => new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(options.Value.WorkContainer);
 }

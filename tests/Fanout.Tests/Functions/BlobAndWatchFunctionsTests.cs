@@ -103,6 +103,34 @@ public sealed class BlobAndWatchFunctionsTests
     }
 
     [Fact]
+    public async Task Partial_results_of_a_finished_batch_without_output_are_a_404_that_still_says_complete()
+    {
+        var blob = new Mock<BlobClient>();
+        blob.Setup(b => b.OpenReadAsync(It.IsAny<BlobOpenReadOptions>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new RequestFailedException(404, "The specified blob does not exist."));
+        var container = new Mock<BlobContainerClient>();
+        container.Setup(c => c.GetBlobClient(It.IsAny<string>())).Returns(blob.Object);
+        var service = new Mock<BlobServiceClient>();
+        service.Setup(s => s.GetBlobContainerClient(It.IsAny<string>())).Returns(container.Object);
+        var h = new TriggerHarness(service.Object);
+        h.AddBatch("batch_failed", OrchestrationRuntimeStatus.Completed, new BatchResult(BatchStatus.Failed, 0, new BatchCounts(), 1_764_000_100));
+
+        var partial = await BatchHttpFunctionsTests.BothAsync(
+            r => h.Http.GetResultsAsync(r, "batch_failed", h.Client.Object, default),
+            r => BatchEndpoints.ResultsAsync("batch_failed", r, h.Watch, h.Retries, h.Client.Object, default),
+            "?partial=true");
+        BatchHttpFunctionsTests.AssertError(partial, 404, "output_not_found", "Batch batch_failed has no output file; it failed before writing one (see its error).");
+        Assert.Equal("true", partial.Headers["Fanout-Complete"]);
+
+        // Without partial=true the same 404 has no Fanout-Complete header, as before.
+        var whole = await BatchHttpFunctionsTests.BothAsync(
+            r => h.Http.GetResultsAsync(r, "batch_failed", h.Client.Object, default),
+            r => BatchEndpoints.ResultsAsync("batch_failed", r, h.Watch, h.Retries, h.Client.Object, default));
+        BatchHttpFunctionsTests.AssertError(whole, 404, "output_not_found", "Batch batch_failed has no output file; it failed before writing one (see its error).");
+        Assert.False(whole.Headers.ContainsKey("Fanout-Complete"));
+    }
+
+    [Fact]
     public async Task Healthz_is_200_when_both_answer_and_503_naming_storage_when_it_does_not()
     {
         var container = new Mock<BlobContainerClient>();
