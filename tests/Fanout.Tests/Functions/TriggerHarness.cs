@@ -37,7 +37,11 @@ internal sealed class TriggerHarness
     {
         var batchOptions = Microsoft.Extensions.Options.Options.Create(new BatchOptions { MaxConcurrencyLimit = 200, MaxBytes = 1024 });
         var openAIOptions = Microsoft.Extensions.Options.Options.Create(new OpenAIOptions { Deployment = Deployment, Endpoint = new Uri("http://127.0.0.1:1/") });
-        Store = new BatchStore(blobs ?? new BlobServiceClient("UseDevelopmentStorage=true"), Microsoft.Extensions.Options.Options.Create(new StorageOptions()));
+        // No storage server in unit tests: an in-memory Blob REST handler (records of purged batches, lists, probes).
+        blobs ??= new BlobServiceClient(
+            new Uri("http://127.0.0.1:1/devstoreaccount1"),
+            new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(new OpenAI.InMemoryBlobHandler())), Retry = { MaxRetries = 0 } });
+        Store = new BatchStore(blobs, Microsoft.Extensions.Options.Options.Create(new StorageOptions()));
         Client = new Mock<DurableTaskClient>("test") { CallBase = true };
         Client.Setup(c => c.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((string id, bool _, CancellationToken _) => Instances.GetValueOrDefault(id));

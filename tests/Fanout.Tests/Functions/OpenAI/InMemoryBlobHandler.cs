@@ -51,6 +51,11 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
             return WithBlobHeaders(Answer(HttpStatusCode.Created), data.Length, meta);
         }
 
+        if (request.Method == HttpMethod.Get && Parameter(query, "comp") == "list")
+        {
+            return List(path, Parameter(query, "prefix") ?? string.Empty);
+        }
+
         if (!_blobs.TryGetValue(path, out var blob))
         {
             var missing = Answer(HttpStatusCode.NotFound);
@@ -81,6 +86,24 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
         }
 
         return WithBlobHeaders(response, slice.Length, blob.Meta);
+    }
+
+    // List Blobs of one container (no paging): the names under the prefix, in order.
+    private HttpResponseMessage List(string containerPath, string prefix)
+    {
+        var container = containerPath.TrimEnd('/') + "/";
+        var blobs = _blobs.Where(b => b.Key.StartsWith(container + prefix, StringComparison.Ordinal)).OrderBy(b => b.Key, StringComparer.Ordinal)
+            .Select(b => new XElement(
+                "Blob",
+                new XElement("Name", b.Key[container.Length..]),
+                new XElement(
+                    "Properties",
+                    new XElement("Last-Modified", "Mon, 30 Nov 2026 12:00:00 GMT"),
+                    new XElement("Etag", "0x1"),
+                    new XElement("Content-Length", b.Value.Data.Length),
+                    new XElement("BlobType", "BlockBlob"))));
+        var xml = new XDocument(new XElement("EnumerationResults", new XElement("Blobs", blobs), new XElement("NextMarker")));
+        return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(xml.ToString(), Encoding.UTF8, "application/xml") };
     }
 
     private static string? Parameter(string query, string name)
