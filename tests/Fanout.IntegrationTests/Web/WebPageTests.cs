@@ -54,10 +54,22 @@ public sealed class WebPageTests(HostFixture fixture) : IClassFixture<HostFixtur
             Assert.Contains(seen, s => s != "0%" && s != "100%");
             Assert.Equal("60 / 60", driver.FindElement(By.Id("fig-done")).Text);
 
-            wait.Until(d => d.FindElements(By.CssSelector("#results li")).Count == 20);
-            var first = driver.FindElements(By.CssSelector("#results li"));
-            Assert.StartsWith("0: ", first[0].Text, StringComparison.Ordinal);
-            Assert.StartsWith("19: ", first[19].Text, StringComparison.Ordinal);
+            // The list may be drawn again between reading it and reading an item: read the texts together, again if stale.
+            string[] first = [];
+            wait.Until(d =>
+            {
+                try
+                {
+                    first = [.. d.FindElements(By.CssSelector("#results li")).Select(e => e.Text)];
+                    return first.Length == 20;
+                }
+                catch (StaleElementReferenceException)
+                {
+                    return false;
+                }
+            });
+            Assert.StartsWith("0: ", first[0], StringComparison.Ordinal);
+            Assert.StartsWith("19: ", first[19], StringComparison.Ordinal);
             var id = driver.FindElement(By.Id("detail-id")).Text;
             wait.Until(d => d.FindElements(By.CssSelector($"#batches tr[data-id='{id}']")).Count == 1);
 
