@@ -9,12 +9,19 @@ namespace Fanout.Core.Activities;
 
 /// <summary>
 /// The work of one prompt: read its line by index, call the model, stage its result line by index, report counts.
-/// At-least-once safe: running it twice writes the line twice, and the finalize step keeps exactly one copy.
+/// At-least-once safe: running it twice writes the line twice, and the finalize step keeps exactly one copy; a copy
+/// that arrives while the first still runs joins it instead of calling the model again (<see cref="BatchCallGate"/>).
 /// </summary>
-public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, ILogger<PromptExecutor> logger)
+public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, ILogger<PromptExecutor> logger)
 {
     /// <summary>Runs one work item.</summary>
-    public async Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
+    public Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return gate.RunOnceAsync(item, () => RunAsync(item, cancellationToken), () => LogJoined(logger, item.BatchId, item.Index, item.Attempt));
+    }
+
+    private async Task<PromptOutcome> RunAsync(PromptWorkItem item, CancellationToken cancellationToken)
     {
         using var telemetry = CallRecording.StartLine();
         var line = await store.ReadPreparedLineAsync(item.BatchId, item.Index, item.ChunkSize, cancellationToken).ConfigureAwait(false);
@@ -26,10 +33,15 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         }
 
         var deployment = line.Model ?? item.Deployment;
-        telemetry.CallStarting(item, deployment);
-        var result = line.IsEmbedding
-            ? await invoker.EmbedAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false)
-            : await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+        ChatCallResult result;
+        using (await gate.EnterAsync(item.BatchId, item.Cap, cancellationToken).ConfigureAwait(false))
+        {
+            telemetry.CallStarting(item, deployment);
+            result = line.IsEmbedding
+                ? await invoker.EmbedAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false)
+                : await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+        }
+
         telemetry.CallEnded(result);
         var byDeployment = Llm.Pool.MemberCall.Sum(result.Calls);
         if (result.IsSuccess)
@@ -87,6 +99,9 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
 
     private Task StageAsync(PromptWorkItem item, byte[] line, CancellationToken cancellationToken)
         => results.WriteAsync(item.BatchId, item.Index, item.ChunkSize, line, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} line {Index} (attempt {Attempt}) arrived again while its first copy runs: it waits for that copy's outcome instead of calling the model twice")]
+    private static partial void LogJoined(ILogger logger, string batchId, int index, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {BatchId} line {Index}: status {Status}, handing a {WaitMs} ms wait to the orchestrator")]
     private static partial void LogHandingBack(ILogger logger, string batchId, int index, int status, int waitMs);

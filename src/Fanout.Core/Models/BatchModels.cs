@@ -41,8 +41,12 @@ public sealed record ChunkResume(int NextChunk, BatchCounts Counts);
 /// <param name="BaseBlob">The output to merge into (in the output container): <c>{Of}/output.jsonl</c>, or <c>{Of}/merged.jsonl</c> when <c>Of</c> is itself a retry.</param>
 public sealed record RetrySource(string Of, string BaseBlob);
 
-/// <summary>Input of one chunk sub-orchestration: a contiguous range of lines with its own window.</summary>
-public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null);
+/// <summary>
+/// Input of one chunk sub-orchestration: a contiguous range of lines with its own window (its share of the cap).
+/// <c>Cap</c> is the batch's whole <c>maxConcurrency</c>, passed on to each call for the activity's per-process gate
+/// (<see cref="Activities.BatchCallGate"/>); 0 in inputs saved before it was sent along.
+/// </summary>
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
 /// <param name="BatchId">The batch.</param>
@@ -52,7 +56,8 @@ public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize
 /// <param name="Attempt">Durable retries so far (timers after a throttle, a transient error or a failed activity).</param>
 /// <param name="LastAttempt">The last durable retry: a transient model error now writes an error line.</param>
 /// <param name="Failures">Times the activity itself failed through its retry policy (storage trouble, not the model).</param>
-public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0);
+/// <param name="Cap">The batch's <c>maxConcurrency</c>: see <see cref="Activities.BatchCallGate"/>; 0 = not known (no gate).</param>
+public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0);
 
 /// <summary>What one prompt activity reports back: small, counts only.</summary>
 /// <param name="Index">The line.</param>

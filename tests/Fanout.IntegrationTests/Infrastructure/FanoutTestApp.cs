@@ -46,6 +46,9 @@ public sealed class FanoutTestApp : IAsyncDisposable
     /// <summary>The batch service (get, cancel, results).</summary>
     public BatchService Api { get; }
 
+    /// <summary>The app's services (the activities' parts, for tests that drive them directly).</summary>
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>Starts the app against <paramref name="connectionString"/> and <paramref name="simulator"/>.</summary>
     public static async Task<FanoutTestApp> StartAsync(
         string connectionString,

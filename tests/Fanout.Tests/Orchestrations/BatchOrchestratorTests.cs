@@ -54,6 +54,7 @@ public sealed class BatchOrchestratorTests
         Assert.Equal(BatchStatus.Completed, result.Status);
         Assert.Equal(120, result.Counts.Completed);
         Assert.Equal(8, fake.PeakInFlight);
+        Assert.All(fake.Started, w => Assert.Equal(8, w.Cap)); // each call carries the batch's cap to the activity's gate
         Assert.NotNull(finalized);
         Assert.Equal(result, finalized!.Result);
         fake.Context.Verify(c => c.CallSubOrchestratorAsync<BatchCounts>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Never);
@@ -103,6 +104,7 @@ public sealed class BatchOrchestratorTests
         Assert.Equal(10_250, chunks.Sum(c => c.Count));
         Assert.All(chunks, c => Assert.Equal(c.Chunk * 500, c.Start));
         Assert.InRange(peakWindowSum, 1, 20);
+        Assert.All(chunks, c => Assert.Equal(20, c.Cap)); // the batch's cap, not the chunk's share of it
         Assert.Empty(fake.Started);
         Assert.Equal([[]], fake.Checks);
     }
