@@ -23,10 +23,11 @@ public static class BlobDropClaim
     private const string OwnerKey = "owner";
 
     /// <summary>True when this process may start <paramref name="blob"/>: it claimed it now, or had claimed it before.</summary>
-    public static async Task<bool> TryClaimAsync(BlobContainerClient work, BlobItem blob, CancellationToken cancellationToken)
+    public static async Task<bool> TryClaimAsync(BlobContainerClient work, BlobItem blob, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(time);
         var claim = work.GetBlobClient(ClaimName(blob.Name, blob.Properties.ETag));
         var owner = new Dictionary<string, string> { [OwnerKey] = WorkerIdentity.Default };
         try
@@ -54,7 +55,7 @@ public static class BlobDropClaim
             return true;
         }
 
-        if (DateTimeOffset.UtcNow - properties.LastModified < StaleAfter)
+        if (time.GetUtcNow() - properties.LastModified < StaleAfter)
         {
             return false;
         }

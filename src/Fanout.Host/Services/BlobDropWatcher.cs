@@ -20,6 +20,7 @@ public sealed partial class BlobDropWatcher(
     BlobDropStarter blobDrops,
     DurableTaskClient client,
     IConfiguration configuration,
+    TimeProvider time,
     ILogger<BlobDropWatcher> logger) : BackgroundService
 {
     // The claims live in the work container, next to the batches' working blobs.
@@ -55,16 +56,16 @@ public sealed partial class BlobDropWatcher(
         await foreach (var blob in store.ListInputBlobsAsync(cancellationToken).ConfigureAwait(false))
         {
             if ((_seen.TryGetValue(blob.Name, out var etag) && etag == blob.Properties.ETag)
-                || (_claimedElsewhere.TryGetValue(blob.Name, out var until) && DateTimeOffset.UtcNow < until))
+                || (_claimedElsewhere.TryGetValue(blob.Name, out var until) && time.GetUtcNow() < until))
             {
                 continue;
             }
 
-            if (!await Scale.BlobDropClaim.TryClaimAsync(_claims, blob, cancellationToken).ConfigureAwait(false))
+            if (!await Scale.BlobDropClaim.TryClaimAsync(_claims, blob, time, cancellationToken).ConfigureAwait(false))
             {
                 // Another host watching the same container starts this one; if it died first, its claim goes stale and
                 // this host takes it over then (starting is idempotent: a batch already started is found, not started again).
-                _claimedElsewhere[blob.Name] = DateTimeOffset.UtcNow + Scale.BlobDropClaim.StaleAfter + TimeSpan.FromSeconds(5);
+                _claimedElsewhere[blob.Name] = time.GetUtcNow() + Scale.BlobDropClaim.StaleAfter + TimeSpan.FromSeconds(5);
                 continue;
             }
 
