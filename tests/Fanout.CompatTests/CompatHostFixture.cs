@@ -17,7 +17,7 @@ namespace Fanout.CompatTests;
 /// Azurite + the simulator in the test process + the portable host as its own process with an access key, and the
 /// official OpenAI SDK clients pointed at it (<c>Endpoint = http://HOST/v1</c>, the key as the API key).
 /// </summary>
-public sealed class CompatHostFixture : IAsyncLifetime
+public class CompatHostFixture : IAsyncLifetime
 {
     /// <summary>Largest file the host accepts.</summary>
     public const int MaxBytes = 1024 * 1024;
@@ -45,19 +45,25 @@ public sealed class CompatHostFixture : IAsyncLifetime
     /// <summary>The OpenAI SDK's batch client.</summary>
     public BatchClient Batches { get; private set; } = null!;
 
+    /// <summary>The host's task hub.</summary>
+    public string TaskHub { get; } = AzuriteFixture.UniqueTaskHubName("Compat");
+
+    /// <summary>The Azurite the host stores in.</summary>
+    public string StorageConnectionString => _azurite.ConnectionString;
+
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
         await _azurite.InitializeAsync();
         Simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 5 });
-        Host = await HostProcess.StartAsync(new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["Fanout:Storage:ConnectionString"] = _azurite.ConnectionString,
             ["Fanout:Storage:InputContainer"] = AzuriteFixture.UniqueContainerName("in"),
             ["Fanout:Storage:OutputContainer"] = AzuriteFixture.UniqueContainerName("out"),
             ["Fanout:Storage:WorkContainer"] = AzuriteFixture.UniqueContainerName("work"),
             ["Fanout:Storage:FilesContainer"] = AzuriteFixture.UniqueContainerName("files"),
-            ["Fanout:Durable:TaskHubName"] = AzuriteFixture.UniqueTaskHubName("Compat"),
+            ["Fanout:Durable:TaskHubName"] = TaskHub,
             ["Fanout:OpenAI:Endpoint"] = Simulator.BaseUri.ToString(),
             ["Fanout:OpenAI:ApiKey"] = "simulator",
             ["Fanout:Host:WatchBlobs"] = "false",
@@ -65,12 +71,19 @@ public sealed class CompatHostFixture : IAsyncLifetime
             ["Fanout:Batch:MaxBytes"] = Text(MaxBytes),
             ["Fanout:Batch:MaxLines"] = Text(MaxLines),
             ["Logging:LogLevel:Default"] = "Information",
-        });
+        };
+        Configure(settings);
+        Host = await HostProcess.StartAsync(settings);
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         Http.DefaultRequestHeaders.Add("api-key", ApiKey);
         var client = new OpenAIClient(new ApiKeyCredential(ApiKey), new OpenAIClientOptions { Endpoint = new Uri(Host.BaseAddress, "/v1") });
         Files = client.GetOpenAIFileClient();
         Batches = client.GetBatchClient();
+    }
+
+    /// <summary>Changes the host's settings before it starts (a fixture of its own for a test class that needs them).</summary>
+    protected virtual void Configure(IDictionary<string, string> settings)
+    {
     }
 
     /// <inheritdoc />

@@ -7,21 +7,44 @@ namespace Fanout.Core.OpenAICompat;
 /// What the OpenAI-compatible surface remembers of its batches, as empty blobs in <see cref="OpenAIFilesContainer"/>:
 /// <c>_batches/{batch id}</c> lists the batches made through <c>/v1/batches</c> (newest first by name), and
 /// <c>_uses/{file id}/{batch id}</c> records which batches read a file, so it is not deleted under a running one.
+/// A <c>_batches/{batch id}</c> blob carries the batch's input file id and endpoint as metadata: its batch object is
+/// served from them and the batch's <c>batch.json</c> once the orchestration history is purged.
 /// </summary>
 public sealed class OpenAIBatchRecords(OpenAIFilesContainer container)
 {
     private const string BatchesPrefix = "_batches/";
     private const string UsesPrefix = "_uses/";
+    private const string InputFileKey = "input_file_id";
+    private const string EndpointKey = "endpoint";
 
     private BlobContainerClient Container => container.Client;
 
-    /// <summary>Records a batch made through <c>/v1/batches</c> from <paramref name="fileId"/> (before it starts).</summary>
-    public async Task RecordBatchAsync(string batchId, string fileId, CancellationToken cancellationToken)
+    /// <summary>Records a batch made through <c>/v1/batches</c> from <paramref name="fileId"/> for <paramref name="endpoint"/> (before it starts).</summary>
+    public async Task RecordBatchAsync(string batchId, string fileId, string endpoint, CancellationToken cancellationToken)
     {
         await container.EnsureCreatedAsync().ConfigureAwait(false);
+        var origin = new BlobUploadOptions { Metadata = new Dictionary<string, string> { [InputFileKey] = fileId, [EndpointKey] = endpoint } };
         await Task.WhenAll(
             Container.GetBlobClient($"{UsesPrefix}{fileId}/{batchId}").UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken),
-            Container.GetBlobClient(BatchesPrefix + batchId).UploadAsync(BinaryData.Empty, overwrite: true, cancellationToken)).ConfigureAwait(false);
+            Container.GetBlobClient(BatchesPrefix + batchId).UploadAsync(BinaryData.Empty, origin, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The input file id and endpoint a batch was made with through <c>/v1/batches</c>; nulls for a batch made through
+    /// <c>/api/batches</c> (or recorded before the record carried them).
+    /// </summary>
+    public async Task<(string? InputFileId, string? Endpoint)> ReadOriginAsync(string batchId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var properties = await Container.GetBlobClient(BatchesPrefix + batchId).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var metadata = properties.Value.Metadata;
+            return (metadata.TryGetValue(InputFileKey, out var file) ? file : null, metadata.TryGetValue(EndpointKey, out var endpoint) ? endpoint : null);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return (null, null);
+        }
     }
 
     /// <summary>The batches that read <paramref name="fileId"/>.</summary>

@@ -52,7 +52,7 @@ public sealed partial class OpenAIBatchService(
         }
 
         var input = ToInput(form, time.GetUtcNow());
-        await records.RecordBatchAsync(input.BatchId, form.InputFileId, cancellationToken).ConfigureAwait(false);
+        await records.RecordBatchAsync(input.BatchId, form.InputFileId, form.Endpoint, cancellationToken).ConfigureAwait(false);
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new StartOrchestrationOptions(input.BatchId), cancellationToken).ConfigureAwait(false);
         await storageFlush.FlushAsync(cancellationToken).ConfigureAwait(false); // a created batch survives a power loss
         LogBatchCreated(logger, input.BatchId, form.InputFileId, form.Endpoint);
@@ -60,11 +60,20 @@ public sealed partial class OpenAIBatchService(
         return meta is null ? view.Scheduled(input) : await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary><c>GET /v1/batches/{id}</c>: any batch of the store, also one submitted to <c>/api/batches</c>.</summary>
+    /// <summary>
+    /// <c>GET /v1/batches/{id}</c>: any batch of the store, also one submitted to <c>/api/batches</c>, and a finished
+    /// one whose history was purged (from its <c>batch.json</c>).
+    /// </summary>
     public async Task<ServiceResult<OpenAIBatchObject>> GetAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var found = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
-        return found.IsSuccess ? await view.ReadAsync(found.Value, client, cancellationToken).ConfigureAwait(false) : found.Error;
+        if (await FindAsync(id, client, cancellationToken).ConfigureAwait(false) is { } meta)
+        {
+            return await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false);
+        }
+
+        return BatchIds.IsValid(id) && await view.ReadKeptAsync(id, cancellationToken).ConfigureAwait(false) is { } kept
+            ? kept
+            : OpenAIErrors.BatchNotFound(id);
     }
 
     /// <summary><c>GET /v1/batches?after=ID&amp;limit=N</c>: the batches made through <c>/v1/batches</c>, newest first.</summary>
@@ -87,11 +96,15 @@ public sealed partial class OpenAIBatchService(
         var (ids, hasMore) = await records.ListBatchesAsync(after, limit.Value, cancellationToken).ConfigureAwait(false);
         var metas = await Task.WhenAll(ids.Select(i => client.GetInstanceAsync(i, getInputsAndOutputs: true, cancellationToken))).ConfigureAwait(false);
         var data = new List<OpenAIBatchObject>();
-        foreach (var meta in metas)
+        foreach (var (id, meta) in ids.Zip(metas))
         {
             if (meta is not null)
             {
                 data.Add(await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false));
+            }
+            else if (await view.ReadKeptAsync(id, cancellationToken).ConfigureAwait(false) is { } kept)
+            {
+                data.Add(kept); // finished, its history purged
             }
         }
 
@@ -101,29 +114,38 @@ public sealed partial class OpenAIBatchService(
     /// <summary><c>POST /v1/batches/{id}/cancel</c>: the batch object, <c>cancelling</c>; finished lines are kept in the output file.</summary>
     public async Task<ServiceResult<OpenAIBatchObject>> CancelAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var found = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
-        if (!found.IsSuccess)
+        var meta = await FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+        if (meta is null)
         {
-            return found.Error;
+            // A finished batch whose history was purged is still finished.
+            return BatchIds.IsValid(id) && await view.ReadKeptAsync(id, cancellationToken).ConfigureAwait(false) is not null
+                ? Finished(id)
+                : OpenAIErrors.BatchNotFound(id);
         }
 
-        if (BatchLookup.IsFinished(found.Value.RuntimeStatus))
+        if (BatchLookup.IsFinished(meta.RuntimeStatus))
         {
-            return ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
+            return Finished(id);
         }
 
         await client.RaiseEventAsync(id, PromptWindow.CancelEvent, "cancel", cancellationToken).ConfigureAwait(false);
-        var batch = await view.ReadAsync(found.Value, client, cancellationToken).ConfigureAwait(false);
+        var batch = await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false);
         return batch with { Status = BatchStatus.Cancelling };
     }
 
-    private static async Task<ServiceResult<OrchestrationMetadata>> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    /// <summary>
+    /// The batch orchestration of <paramref name="id"/>, or null: a malformed id is not found here (OpenAI answers 404
+    /// for any unknown id, where <c>/api</c> answers 400 for a malformed one: <see cref="BatchLookup.FindAsync"/>).
+    /// </summary>
+    private static async Task<OrchestrationMetadata?> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(client);
         var meta = BatchIds.IsValid(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) : null;
-        return meta?.ReadInputAs<BatchInput>() is null ? OpenAIErrors.BatchNotFound(id) : meta!;
+        return meta?.ReadInputAs<BatchInput>() is null ? null : meta;
     }
+
+    private static ServiceError Finished(string id) => ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
 
     /// <summary>The orchestration input of a create: the file is the source; an endpoint Fanout does not run fails the batch as a whole.</summary>
     private BatchInput ToInput(CreateBatchRequest form, DateTimeOffset now)

@@ -7,7 +7,7 @@ using Microsoft.DurableTask.Client;
 namespace Fanout.Core.OpenAICompat;
 
 /// <summary>A batch of the store as OpenAI's batch object: the native batch object, mapped, with its output and error files named once it has finished.</summary>
-public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles outputs)
+public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles outputs, OpenAIBatchRecords records)
 {
     /// <summary>
     /// Maps a native batch object to OpenAI's. Statuses pass through, except that a running batch whose every line has
@@ -51,6 +51,28 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
         ArgumentNullException.ThrowIfNull(meta);
         var input = meta.ReadInputAs<BatchInput>() ?? throw new InvalidOperationException($"Instance {meta.InstanceId} has no batch input.");
         var native = await BatchObjects.FromMetadataAsync(meta, client, store, cancellationToken).ConfigureAwait(false);
+        return await WithFilesAsync(input, native, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A finished batch whose orchestration history was purged (<c>Fanout:Durable:HistoryRetention</c>), from its
+    /// <c>batch.json</c> and the input file and endpoint recorded at create; null when it has no <c>batch.json</c>.
+    /// </summary>
+    public async Task<OpenAIBatchObject?> ReadKeptAsync(string batchId, CancellationToken cancellationToken)
+    {
+        if (await BatchRecords.TryReadAsync(store, batchId, cancellationToken).ConfigureAwait(false) is not { } native)
+        {
+            return null;
+        }
+
+        var (fileId, endpoint) = await records.ReadOriginAsync(batchId, cancellationToken).ConfigureAwait(false);
+        var input = new BatchInput(batchId, native.Deployment, native.MaxConcurrency, native.CreatedAt,
+            Source: fileId is null ? null : new BatchSource(string.Empty, fileId), Metadata: native.Metadata, Endpoint: endpoint, MaxTotalTokens: native.MaxTotalTokens);
+        return await WithFilesAsync(input, native, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<OpenAIBatchObject> WithFilesAsync(BatchInput input, BatchObject native, CancellationToken cancellationToken)
+    {
         string? outputId = null;
         string? errorId = null;
         if (native.Status is BatchStatus.Completed or BatchStatus.Cancelled

@@ -14,6 +14,7 @@ namespace Fanout.Core.OpenAICompat;
 /// (<see cref="OpenAIBatchOutputFiles"/>).
 /// </summary>
 public sealed partial class OpenAIFileService(
+    Storage.BatchStore store,
     OpenAIFileStore files,
     OpenAIBatchOutputFiles outputs,
     OpenAIBatchRecords records,
@@ -131,16 +132,29 @@ public sealed partial class OpenAIFileService(
             return file;
         }
 
-        // A batch's output or error file: a view of its ordered output, there once the batch has finished.
+        // A batch's output or error file: a view of its ordered output, there once the batch has finished (also after
+        // its history was purged: then its batch.json says when it finished).
         if (OpenAIFileIds.ParseBatchFileId(id) is { } batchFile && BatchIds.IsValid(batchFile.BatchId)
-            && await client.GetInstanceAsync(batchFile.BatchId, cancellationToken).ConfigureAwait(false) is { } meta
-            && BatchLookup.IsFinished(meta.RuntimeStatus)
-            && await outputs.GetAsync(batchFile.BatchId, batchFile.Errors, meta.LastUpdatedAt.ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false) is { } view)
+            && await FinishedAtAsync(batchFile.BatchId, client, cancellationToken).ConfigureAwait(false) is { } finishedAt
+            && await outputs.GetAsync(batchFile.BatchId, batchFile.Errors, finishedAt, cancellationToken).ConfigureAwait(false) is { } view)
         {
             return view;
         }
 
         return OpenAIErrors.FileNotFound(id);
+    }
+
+    /// <summary>When the batch finished (unix seconds), or null while it runs or when there is no such batch.</summary>
+    private async Task<long?> FinishedAtAsync(string batchId, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        if (await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false) is { } meta)
+        {
+            return BatchLookup.IsFinished(meta.RuntimeStatus) ? meta.LastUpdatedAt.ToUnixTimeSeconds() : null;
+        }
+
+        return await Storage.BatchRecords.TryReadAsync(store, batchId, cancellationToken).ConfigureAwait(false) is { } kept
+            ? kept.CompletedAt ?? kept.CreatedAt
+            : null;
     }
 
     /// <summary><c>GET /v1/files/{id}/content</c>: the bytes, streamed (a batch's output file without its error lines).</summary>

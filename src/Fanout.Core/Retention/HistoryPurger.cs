@@ -39,10 +39,8 @@ public sealed partial class HistoryPurger(BatchStore store, IOptions<RetentionOp
         var query = new OrchestrationQuery { Statuses = Finished, CreatedTo = cutoff, FetchInputsAndOutputs = true, PageSize = 100 };
         await foreach (var meta in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            // Batches made through the OpenAI-compatible surface (/v1/batches: their input names an endpoint) are kept:
-            // that surface reads its batch objects from the orchestration and has no fallback to the record yet.
-            if (meta.Name == nameof(BatchOrchestrator) && !meta.InstanceId.Contains('~', StringComparison.Ordinal) && meta.LastUpdatedAt <= cutoff
-                && meta.ReadInputAs<BatchInput>()?.Endpoint is null)
+            // Batches of both surfaces: /v1/batches serves a purged batch from its record too (OpenAIBatchView.ReadKeptAsync).
+            if (meta.Name == nameof(BatchOrchestrator) && !meta.InstanceId.Contains('~', StringComparison.Ordinal) && meta.LastUpdatedAt <= cutoff)
             {
                 due.Add(meta);
             }

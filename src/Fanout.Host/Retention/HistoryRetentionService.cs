@@ -18,26 +18,23 @@ public sealed partial class HistoryRetentionService(
     public static readonly TimeSpan ChunkPurgeInterval = TimeSpan.FromSeconds(10);
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <remarks>
+    /// Two cadences, each its own loop: completed chunks every <see cref="ChunkPurgeInterval"/> (a large batch's
+    /// history stays bounded while it runs), finished batches every <see cref="RetentionOptions.PurgeInterval"/>.
+    /// </remarks>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        => Task.WhenAll(
+            EveryAsync(ChunkPurgeInterval, ct => purger.PurgeCompletedChunksAsync(client, HistoryPurger.ChunkSettle, ct), stoppingToken),
+            EveryAsync(options.Value.PurgeInterval, ct => purger.PurgeAsync(client, ct), stoppingToken));
+
+    private async Task EveryAsync(TimeSpan interval, Func<CancellationToken, Task> pass, CancellationToken stoppingToken)
     {
-        // Completed chunks go every ChunkPurgeInterval (a large batch's history stays bounded while it runs); finished
-        // batches every PurgeInterval.
-        var interval = options.Value.PurgeInterval;
-        var tick = interval < ChunkPurgeInterval ? interval : ChunkPurgeInterval;
-        var next = TimeSpan.Zero;
-        var elapsed = TimeSpan.Zero;
-        using var timer = new PeriodicTimer(tick);
+        using var timer = new PeriodicTimer(interval);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            elapsed += tick;
             try
             {
-                await purger.PurgeCompletedChunksAsync(client, HistoryPurger.ChunkSettle, stoppingToken).ConfigureAwait(false);
-                if (elapsed >= next)
-                {
-                    next = elapsed + interval;
-                    await purger.PurgeAsync(client, stoppingToken).ConfigureAwait(false);
-                }
+                await pass(stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
