@@ -90,7 +90,7 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
             }
 
             var took = await host.InterruptAsync(TimeSpan.FromSeconds(60));
-            output.WriteLine($"SIGINT with {Cap} calls in flight: the host exited in {took.TotalSeconds:F1} s (bound 8 s + 5 s backstop)");
+            output.WriteLine($"Ctrl+C (SIGINT; SIGTERM where the test runs with SIGINT ignored) with {Cap} calls in flight: the host exited in {took.TotalSeconds:F1} s (bound 8 s + 5 s backstop)");
             Assert.InRange(took, TimeSpan.Zero, TimeSpan.FromSeconds(8 + 5 + 10));
             Assert.True(await AzuriteWatch.WaitUntilNoneAsync(dataDirectory, TimeSpan.FromSeconds(20)), "Azurite outlived a stopped host");
             await host.DisposeAsync();

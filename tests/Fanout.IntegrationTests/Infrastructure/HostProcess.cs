@@ -128,13 +128,17 @@ public sealed class HostProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>Sends SIGINT (Ctrl+C) and waits for the host to exit; returns how long it took.</summary>
+    /// <summary>
+    /// Sends SIGINT (Ctrl+C) and waits for the host to exit; returns how long it took. When the host ignores SIGINT
+    /// (the tests run in the background of a non-interactive shell, whose jobs ignore it), SIGTERM, which the host
+    /// handles the same way (a graceful stop), is sent instead.
+    /// </summary>
     public async Task<TimeSpan> InterruptAsync(TimeSpan timeout)
     {
         var stopwatch = Stopwatch.StartNew();
         if (!_process.HasExited)
         {
-            _ = Signals.Send(_process.Id, Signals.Interrupt);
+            _ = Signals.Send(_process.Id, Signals.Ignores(_process.Id, Signals.Interrupt) ? Signals.Terminate : Signals.Interrupt);
         }
 
         using var cts = new CancellationTokenSource(timeout);
