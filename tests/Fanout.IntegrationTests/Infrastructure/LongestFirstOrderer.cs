@@ -1,0 +1,33 @@
+using Xunit;
+using Xunit.Abstractions;
+
+[assembly: TestCollectionOrderer("Fanout.IntegrationTests.Infrastructure.LongestFirstOrderer", "Fanout.IntegrationTests")]
+
+namespace Fanout.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Starts the longest test classes first, so that on a 2-core runner (two collections at once) the 200,000-line batch
+/// runs beside everything else instead of alone at the end (CI's wall time is the longer of the two lanes). The rest
+/// keep a stable order by name.
+/// </summary>
+public sealed class LongestFirstOrderer : ITestCollectionOrderer
+{
+    // Longest first, as measured in CI: minutes each.
+    private static readonly string[] Longest =
+    [
+        "Scale.LargeBatchTests",
+        "EndToEnd.EmbeddedCrashTests",
+        "EndToEnd.CrashResumeTests",
+        "Scale.MultiHostTests",
+    ];
+
+    /// <inheritdoc />
+    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections)
+        => testCollections.OrderBy(Rank).ThenBy(c => c.DisplayName, StringComparer.Ordinal);
+
+    private static int Rank(ITestCollection collection)
+    {
+        var index = Array.FindIndex(Longest, name => collection.DisplayName.EndsWith(name, StringComparison.Ordinal));
+        return index < 0 ? Longest.Length : index;
+    }
+}
