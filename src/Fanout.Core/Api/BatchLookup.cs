@@ -26,4 +26,8 @@ public static class BatchLookup
     /// <summary>The 404 of a batch id.</summary>
     public static ServiceError NotFound(string id, string? where = null)
         => ServiceError.NotFound("batch_not_found", $"No batch with id '{id}'{where}.");
+
+    /// <summary>The 409 of a cancel of a batch that has finished (also one whose history was purged).</summary>
+    public static ServiceError AlreadyFinished(string id)
+        => ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
 }

@@ -61,7 +61,7 @@ public sealed class BatchService(BatchStore store)
         var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
         if (await IsPurgedAsync(found, id, cancellationToken).ConfigureAwait(false))
         {
-            return ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
+            return BatchLookup.AlreadyFinished(id);
         }
 
         if (!found.IsSuccess)
@@ -71,7 +71,7 @@ public sealed class BatchService(BatchStore store)
 
         if (BatchLookup.IsFinished(found.Value.RuntimeStatus))
         {
-            return ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
+            return BatchLookup.AlreadyFinished(id);
         }
 
         await client.RaiseEventAsync(id, PromptWindow.CancelEvent, "cancel", cancellationToken).ConfigureAwait(false);

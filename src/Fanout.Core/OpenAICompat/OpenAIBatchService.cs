@@ -118,14 +118,14 @@ public sealed partial class OpenAIBatchService(
         if (meta is null)
         {
             // A finished batch whose history was purged is still finished.
-            return BatchIds.IsValid(id) && await view.ReadKeptAsync(id, cancellationToken).ConfigureAwait(false) is not null
-                ? Finished(id)
+            return BatchIds.IsValid(id) && await view.IsKeptAsync(id, cancellationToken).ConfigureAwait(false)
+                ? BatchLookup.AlreadyFinished(id)
                 : OpenAIErrors.BatchNotFound(id);
         }
 
         if (BatchLookup.IsFinished(meta.RuntimeStatus))
         {
-            return Finished(id);
+            return BatchLookup.AlreadyFinished(id);
         }
 
         await client.RaiseEventAsync(id, PromptWindow.CancelEvent, "cancel", cancellationToken).ConfigureAwait(false);
@@ -144,8 +144,6 @@ public sealed partial class OpenAIBatchService(
         var meta = BatchIds.IsValid(id) ? await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false) : null;
         return meta?.ReadInputAs<BatchInput>() is null ? null : meta;
     }
-
-    private static ServiceError Finished(string id) => ServiceError.Conflict("batch_finished", $"Batch {id} has already finished.");
 
     /// <summary>The orchestration input of a create: the file is the source; an endpoint Fanout does not run fails the batch as a whole.</summary>
     private BatchInput ToInput(CreateBatchRequest form, DateTimeOffset now)

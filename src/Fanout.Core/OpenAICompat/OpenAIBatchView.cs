@@ -71,6 +71,10 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
         return await WithFilesAsync(input, native, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether a batch has a <c>batch.json</c> (it finished; its history may be purged).</summary>
+    public Task<bool> IsKeptAsync(string batchId, CancellationToken cancellationToken)
+        => BatchRecords.ExistsAsync(store, batchId, cancellationToken);
+
     private async Task<OpenAIBatchObject> WithFilesAsync(BatchInput input, BatchObject native, CancellationToken cancellationToken)
     {
         string? outputId = null;
