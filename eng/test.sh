@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit, integration (real Azurite + the simulator), infra template tests.
-# Installs what it needs (the pinned Azurite from package-lock.json) and ends with "N passed, N failed".
+# Installs what it needs (the pinned Azurite from package-lock.json; Chromium + chromedriver when missing) and ends with "N passed, N failed".
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -9,6 +9,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 if [ ! -x node_modules/.bin/azurite ]; then
   echo "Installing the pinned Azurite (npm ci)…"
   npm ci --no-audit --no-fund --loglevel=error || exit 1
+fi
+
+# The web page test drives headless Chromium: install Debian's chromium + chromium-driver when either is missing.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "Installing Chromium and its driver for the web page test (apt-get install chromium chromium-driver)…"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if command -v apt-get >/dev/null 2>&1; then
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+      || echo "Could not install Chromium: the web page test will fail. Install chromium and chromium-driver yourself." >&2
+  else
+    echo "No apt-get here: install Chromium and chromedriver yourself, or the web page test will fail." >&2
+  fi
 fi
 
 results="$root/TestResults"

@@ -18,7 +18,7 @@ public static class HostCommandLine
         var root = new RootCommand(
             "Fanout portable host. With no command it serves the batch API, the OpenAI-compatible API and the web page; " +
             "settings are given as --Key=value (e.g. --Fanout:Storage:ConnectionString=...), as environment variables " +
-            "(Fanout__Storage__ConnectionString) or in appsettings.json. See README.md, Configuration.")
+            "(Fanout__Storage__ConnectionString) or in appsettings.json. See docs/configuration.md.")
         {
             RunCommand.Create(hostSettings ?? []),
         };
