@@ -163,6 +163,7 @@ internal static class PoolBench
                 notes.Add($"quota shares {quota}");
             }
 
+            notes.Add($"CPU {r.CpuMsPerPrompt.ToString("0.00", ci)} ms/prompt (host {r.HostCpuMsPerPrompt.ToString("0.00", ci)} + storage {r.StorageCpuMsPerPrompt.ToString("0.00", ci)})");
             if (r.Problem is not null || !r.Verified)
             {
                 notes.Add(r.Problem ?? r.FirstError ?? "output not verified");

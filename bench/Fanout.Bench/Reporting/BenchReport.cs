@@ -73,11 +73,11 @@ internal sealed class BenchReport
         }
 
         sb.AppendLine();
-        sb.AppendLine("| scenario | runner | N | C | L | ideal | wall | efficiency | × baseline | prompts/s | peak RSS | sim peak conc. | 429s | retries | failed | notes |");
-        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+        sb.AppendLine("| scenario | runner | N | C | L | ideal | wall | efficiency | × baseline | prompts/s | peak RSS | sim peak conc. | 429s | retries | failed | CPU ms/prompt (host + storage) | notes |");
+        sb.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var r in Rows)
         {
-            sb.AppendLine(ci, $"| {r.Scenario} | {r.Runner} | {r.N} | {r.C} | {Latency(r.LatencyMs)} | {Seconds(r.IdealSeconds)} | {Seconds(r.WallSeconds)} | {Percent(r.Efficiency)} | {Ratio(r.RatioToBaseline)} | {r.PromptsPerSecond.ToString("0.#", ci)} | {r.PeakRssMb.ToString("0", ci)} MB | {r.SimulatorPeakConcurrency} | {r.RateLimited} | {r.Retries} | {r.Failed} | {Notes(r)} |");
+            sb.AppendLine(ci, $"| {r.Scenario} | {r.Runner} | {r.N} | {r.C} | {Latency(r.LatencyMs)} | {Seconds(r.IdealSeconds)} | {Seconds(r.WallSeconds)} | {Percent(r.Efficiency)} | {Ratio(r.RatioToBaseline)} | {r.PromptsPerSecond.ToString("0.#", ci)} | {r.PeakRssMb.ToString("0", ci)} MB | {r.SimulatorPeakConcurrency} | {r.RateLimited} | {r.Retries} | {r.Failed} | {r.CpuMsPerPrompt.ToString("0.00", ci)} ({r.HostCpuMsPerPrompt.ToString("0.00", ci)} + {r.StorageCpuMsPerPrompt.ToString("0.00", ci)}) | {Notes(r)} |");
         }
 
         if (Storage is { } s)

@@ -53,6 +53,18 @@ internal sealed class BenchRow
 
     public double AzuriteCpuSeconds { get; set; }
 
+    /// <summary>
+    /// CPU milliseconds per prompt of the bench process (the in-process host or baseline client, plus the simulator
+    /// they call), measured over the same run as <see cref="StorageCpuMsPerPrompt"/>.
+    /// </summary>
+    public double HostCpuMsPerPrompt => N <= 0 ? 0 : CpuSeconds * 1000 / N;
+
+    /// <summary>CPU milliseconds per prompt of the storage process (Azurite) during the run.</summary>
+    public double StorageCpuMsPerPrompt => N <= 0 ? 0 : AzuriteCpuSeconds * 1000 / N;
+
+    /// <summary>Host plus storage CPU milliseconds per prompt (API.md, "Measuring cost per prompt").</summary>
+    public double CpuMsPerPrompt => HostCpuMsPerPrompt + StorageCpuMsPerPrompt;
+
     /// <summary>CPU seconds used by every other process on the machine during the run: noise when large.</summary>
     public double? OtherCpuSeconds { get; set; }
 
