@@ -1,0 +1,118 @@
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Fanout.Core.Models;
+using Fanout.Core.Storage;
+using Moq;
+using Xunit;
+
+namespace Fanout.Tests.Storage;
+
+/// <summary>
+/// Gathering a chunk's stored results from its segments: each line once, in place, from whichever segment holds it, the
+/// choice between copies the same whatever order the listing returns, and segments held in memory not downloaded again.
+/// </summary>
+public sealed class ChunkResultGathererTests
+{
+    private const string BatchId = "batch_g";
+    private static readonly PreparedBatch Prepared = new(Total: 7, Invalid: 0, ChunkSize: 4); // chunks of 4 and 3 lines
+
+    [Fact]
+    public async Task Lines_from_several_segments_land_at_their_index_and_missing_lines_are_null()
+    {
+        var segments = new Dictionary<string, byte[]>
+        {
+            [Name(1, "a")] = Segment((4, Answer(4)), (6, Answer(6))),
+            [Name(1, "b")] = Segment((5, Error(5))),
+        };
+        var gatherer = new ChunkResultGatherer(Container(segments, out _), new ResultSegmentCache());
+
+        var lines = await gatherer.GatherAsync(BatchId, Prepared, chunk: 1, CancellationToken.None);
+
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(Answer(4), lines[0]!.Value.ToArray());
+        Assert.Equal(Error(5), lines[1]!.Value.ToArray());
+        Assert.Equal(Answer(6), lines[2]!.Value.ToArray());
+
+        var partial = await new ChunkResultGatherer(Container(new() { [Name(1, "a")] = Segment((4, Answer(4))) }, out _), new ResultSegmentCache())
+            .GatherAsync(BatchId, Prepared, chunk: 1, CancellationToken.None);
+        Assert.NotNull(partial[0]);
+        Assert.Null(partial[1]);
+        Assert.Null(partial[2]);
+    }
+
+    [Fact]
+    public async Task A_line_that_ran_twice_keeps_its_answer_over_an_error_and_the_first_of_two_answers_by_name_in_any_listing_order()
+    {
+        var first = Answer(1, "first");
+        var second = Answer(1, "second");
+        var segments = new Dictionary<string, byte[]>
+        {
+            [Name(0, "c")] = Segment((1, second)),
+            [Name(0, "a")] = Segment((1, Error(1))),
+            [Name(0, "b")] = Segment((1, first)),
+        };
+
+        foreach (var order in new[] { new[] { "c", "a", "b" }, ["a", "b", "c"], ["b", "c", "a"] })
+        {
+            var listed = order.Select(o => Name(0, o)).ToDictionary(n => n, n => segments[n]);
+            var lines = await new ChunkResultGatherer(Container(listed, out _), new ResultSegmentCache())
+                .GatherAsync(BatchId, Prepared, chunk: 0, CancellationToken.None);
+
+            Assert.Equal(first, lines[1]!.Value.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task A_segment_held_in_memory_is_not_downloaded_and_one_that_is_downloaded_is_remembered()
+    {
+        var held = Name(0, "held");
+        var stored = Name(0, "stored");
+        var cache = new ResultSegmentCache();
+        cache.Remember(held, Segment((0, Answer(0))));
+        var container = Container(new() { [held] = Segment((0, Answer(0))), [stored] = Segment((2, Answer(2))) }, out var downloads);
+
+        var lines = await new ChunkResultGatherer(container, cache).GatherAsync(BatchId, Prepared, chunk: 0, CancellationToken.None);
+
+        Assert.NotNull(lines[0]);
+        Assert.NotNull(lines[2]);
+        Assert.Equal([stored], downloads);
+        Assert.True(cache.TryGet(stored, out _));
+    }
+
+    private static string Name(int chunk, string suffix) => BatchBlobLayout.ResultPrefix(BatchId, chunk) + suffix;
+
+    private static byte[] Answer(int index, string text = "ok") =>
+        OutputLines.Success(BatchId, index, $"q-{index}", $"r-{index}", 200, System.Text.Encoding.UTF8.GetBytes($"{{\"text\":\"{text}\"}}"));
+
+    private static byte[] Error(int index) => OutputLines.Error(BatchId, index, $"q-{index}", "server_error", "boom");
+
+    private static byte[] Segment(params (int Index, byte[] Line)[] lines) => ResultSegmentWriter.Encode(lines);
+
+    /// <summary>A container whose listing returns <paramref name="segments"/> in their order and whose blobs download them.</summary>
+    private static BlobContainerClient Container(Dictionary<string, byte[]> segments, out List<string> downloads)
+    {
+        var downloaded = new List<string>();
+        downloads = downloaded;
+        var container = new Mock<BlobContainerClient>();
+        var items = segments.Keys.Select(n => BlobsModelFactory.BlobItem(name: n)).ToList();
+        container.Setup(c => c.GetBlobsAsync(It.IsAny<GetBlobsOptions>(), It.IsAny<CancellationToken>()))
+            .Returns(AsyncPageable<BlobItem>.FromPages([Page<BlobItem>.FromValues(items, null, Mock.Of<Response>())]));
+        foreach (var (name, bytes) in segments)
+        {
+            var blob = new Mock<BlobClient>();
+            blob.Setup(b => b.DownloadContentAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() =>
+            {
+                lock (downloaded)
+                {
+                    downloaded.Add(name);
+                }
+
+                return Response.FromValue(BlobsModelFactory.BlobDownloadResult(content: BinaryData.FromBytes(bytes)), Mock.Of<Response>());
+            });
+            container.Setup(c => c.GetBlobClient(name)).Returns(blob.Object);
+        }
+
+        return container.Object;
+    }
+}
