@@ -29,6 +29,24 @@ public static class BatchBlobLayout
     /// <summary>The folder of the result segments of chunk <paramref name="chunk"/> (work container).</summary>
     public static string ResultPrefix(string batchId, int chunk) => $"{batchId}/results/{chunk:D6}/";
 
+    /// <summary>The folder of every result segment of a batch (work container).</summary>
+    public static string ResultsPrefix(string batchId) => $"{batchId}/results/";
+
+    /// <summary>The chunk of a result segment's name (<c>{id}/results/{chunk:D6}/…</c>); false for any other name.</summary>
+    public static bool TryParseResultChunk(string batchId, string name, out int chunk)
+    {
+        chunk = -1;
+        var prefix = ResultsPrefix(batchId);
+        if (!name.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = name.AsSpan(prefix.Length);
+        var slash = rest.IndexOf('/');
+        return slash > 0 && int.TryParse(rest[..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out chunk);
+    }
+
     /// <summary>Every work blob of a batch starts with this.</summary>
     public static string WorkPrefix(string batchId) => batchId + "/";
 }

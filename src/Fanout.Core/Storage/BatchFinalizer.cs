@@ -21,9 +21,10 @@ internal sealed class BatchFinalizer(BatchStore store, ChunkResultGatherer resul
         await using (var outStream = await outputBlob.OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false))
         await using (var errStream = await errorsBlob.OpenWriteAsync(overwrite: true, options, cancellationToken).ConfigureAwait(false))
         {
+            var listed = await results.ListAsync(batchId, cancellationToken).ConfigureAwait(false);
             for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
             {
-                var content = await CommitChunkAsync(batchId, prepared, chunk, missingCode, missingMessage, cancellationToken).ConfigureAwait(false);
+                var content = await CommitChunkAsync(batchId, prepared, chunk, listed, missingCode, missingMessage, cancellationToken).ConfigureAwait(false);
                 await outStream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
                 var span = content;
                 while (span.Length > 0)
@@ -44,10 +45,10 @@ internal sealed class BatchFinalizer(BatchStore store, ChunkResultGatherer resul
             .UploadAsync(BinaryData.FromBytes(batchJson), overwrite: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ReadOnlyMemory<byte>> CommitChunkAsync(string batchId, PreparedBatch prepared, int chunk, string missingCode, string missingMessage, CancellationToken cancellationToken)
+    private async Task<ReadOnlyMemory<byte>> CommitChunkAsync(string batchId, PreparedBatch prepared, int chunk, BatchSegments listed, string missingCode, string missingMessage, CancellationToken cancellationToken)
     {
         var start = chunk * prepared.ChunkSize;
-        var lines = await results.GatherAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
+        var lines = await results.GatherAsync(prepared, chunk, listed, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<PreparedLine>? preparedLines = null;
         var content = new MemoryStream();
         for (var i = 0; i < lines.Length; i++)

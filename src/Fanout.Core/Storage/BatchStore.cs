@@ -137,10 +137,11 @@ public sealed partial class BatchStore
     {
         var missing = new List<int>();
         var counts = new BatchCounts();
+        var listed = await _results.ListAsync(batchId, cancellationToken).ConfigureAwait(false);
         for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
             var start = chunk * prepared.ChunkSize;
-            var lines = await _results.GatherAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
+            var lines = await _results.GatherAsync(prepared, chunk, listed, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < lines.Length; i++)
             {
                 if (lines[i] is not { } line)
@@ -186,6 +187,7 @@ public sealed partial class BatchStore
         var written = 0;
         for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
+            // Chunk by chunk (not one listing of the batch): the prefix usually ends in an early chunk of a running batch.
             var lines = await _results.GatherAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
             foreach (var line in lines)
             {

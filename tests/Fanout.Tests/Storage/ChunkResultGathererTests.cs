@@ -80,6 +80,43 @@ public sealed class ChunkResultGathererTests
         Assert.True(cache.TryGet(stored, out _));
     }
 
+    [Fact]
+    public async Task One_listing_of_the_batch_serves_every_chunk_with_the_same_lines_as_a_listing_per_chunk()
+    {
+        var segments = new Dictionary<string, byte[]>
+        {
+            [Name(0, "a")] = Segment((0, Answer(0)), (3, Error(3))),
+            [Name(0, "b")] = Segment((3, Answer(3))),
+            [Name(1, "a")] = Segment((5, Answer(5))),
+            [BatchBlobLayout.ResultsPrefix(BatchId) + "stray.seg"] = Segment((1, Answer(1))), // not in a chunk folder: ignored
+        };
+        var container = Container(segments, out _);
+        var gatherer = new ChunkResultGatherer(container, new ResultSegmentCache());
+
+        var listed = await gatherer.ListAsync(BatchId, CancellationToken.None);
+        var chunk0 = await gatherer.GatherAsync(Prepared, 0, listed, CancellationToken.None);
+        var chunk1 = await gatherer.GatherAsync(Prepared, 1, listed, CancellationToken.None);
+
+        Assert.Equal(3, listed.Count);
+        Assert.Equal(Answer(0), chunk0[0]!.Value.ToArray());
+        Assert.Null(chunk0[1]);
+        Assert.Equal(Answer(3), chunk0[3]!.Value.ToArray());
+        Assert.Equal(Answer(5), chunk1[1]!.Value.ToArray());
+        Assert.Null(chunk1[0]);
+    }
+
+    [Theory]
+    [InlineData("batch_g/results/000012/x.seg", true, 12)]
+    [InlineData("batch_g/results/000000/y.seg", true, 0)]
+    [InlineData("batch_g/results/x.seg", false, -1)]
+    [InlineData("batch_g/chunks/000001.jsonl", false, -1)]
+    [InlineData("batch_h/results/000001/x.seg", false, -1)]
+    public void A_segment_name_gives_its_chunk(string name, bool parsed, int chunk)
+    {
+        Assert.Equal(parsed, BatchBlobLayout.TryParseResultChunk(BatchId, name, out var found));
+        Assert.Equal(chunk, found);
+    }
+
     private static string Name(int chunk, string suffix) => BatchBlobLayout.ResultPrefix(BatchId, chunk) + suffix;
 
     private static byte[] Answer(int index, string text = "ok") =>
