@@ -146,6 +146,35 @@ public sealed class ResponsesBatchTests(CompatHostFixture fixture) : IClassFixtu
         Assert.True(Compiled.Evaluate(JsonDocument.Parse(completion.Content[0].Text).RootElement).IsValid);
     }
 
+    [Fact]
+    public async Task A_native_submit_mixes_chat_and_responses_lines_and_its_dry_run_counts_the_responses_lines()
+    {
+        var jsonl = string.Join("\n", [
+            ChatLine("chat-0", "Hello"),
+            ResponsesLine("resp-1", new { model = "gpt-4o-mini", input = "Hello", max_output_tokens = 40 }),
+            ResponsesLine("resp-2", new { input = 5 })]) + "\n";
+
+        using var dry = await fixture.Http.PostAsync("/api/batches?dryRun=true", new StringContent(jsonl, System.Text.Encoding.UTF8, "application/jsonl"));
+        var estimate = await dry.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((3, 1), (estimate.GetProperty("lines").GetInt32(), estimate.GetProperty("invalid").GetInt32()));
+        Assert.Equal(8 + 8, estimate.GetProperty("prompt_tokens").GetInt64());
+        Assert.Equal(32 + 40, estimate.GetProperty("max_completion_tokens").GetInt64());
+
+        using var submit = await fixture.Http.PostAsync("/api/batches", new StringContent(jsonl, System.Text.Encoding.UTF8, "application/jsonl"));
+        var id = (await submit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var (_, done) = await fixture.WaitAsync(id, async i => await fixture.Http.GetFromJsonAsync<JsonElement>($"/api/batches/{i}"));
+        Assert.Equal((2, 1), (done.GetProperty("request_counts").GetProperty("completed").GetInt32(), done.GetProperty("request_counts").GetProperty("failed").GetInt32()));
+        var results = Lines(await fixture.Http.GetStringAsync($"/api/batches/{id}/results"));
+        Assert.Equal("chat.completion", results[0].GetProperty("response").GetProperty("body").GetProperty("object").GetString());
+        var response = ModelReaderWriter.Read<ResponseResult>(BinaryData.FromString(results[1].GetProperty("response").GetProperty("body").GetRawText()))!;
+        Assert.Equal(SimulatorResponder.ContentFor("Hello"), response.GetOutputText());
+        Assert.Equal("invalid_body", results[2].GetProperty("error").GetProperty("code").GetString());
+        var usage = done.GetProperty("usage");
+        var chatUsage = results[0].GetProperty("response").GetProperty("body").GetProperty("usage");
+        Assert.Equal(chatUsage.GetProperty("prompt_tokens").GetInt64() + response.Usage.InputTokenCount, usage.GetProperty("prompt_tokens").GetInt64());
+        Assert.Equal(chatUsage.GetProperty("completion_tokens").GetInt64() + response.Usage.OutputTokenCount, usage.GetProperty("completion_tokens").GetInt64());
+    }
+
     private async Task<JsonElement> RunAsync(IEnumerable<string> lines, string endpoint)
     {
         var file = await fixture.UploadAsync(lines);
