@@ -53,8 +53,9 @@ public sealed class AnswerChecker(IOptions<BatchOptions> options)
             }
         }
 
+        // One ask: the result as the invoker gave it; several: with the calls of every ask (usage_by_deployment).
         CheckedAnswer Done(ChatCallResult result, string? code, string? message)
-            => new(result with { Calls = calls }, invalid, code, message, calls, prompt, completion);
+            => new(calls.Count == (result.Calls?.Count ?? 0) ? result : result with { Calls = calls }, invalid, code, message, calls, prompt, completion);
     }
 
     private static string Clip(string text) => text.Length <= 500 ? text : text[..500] + "…";
