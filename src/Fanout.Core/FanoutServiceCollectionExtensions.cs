@@ -46,6 +46,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<IChatCompletionInvoker>(sp => new PooledChatInvoker(
             sp.GetRequiredService<IOptions<OpenAIOptions>>(), sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<AzureOpenAIClientFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<BatchCallGate>();
+        services.TryAddSingleton<StructuredOutputs.AnswerChecker>();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();

@@ -47,6 +47,11 @@ internal static class BatchText
             }
 
             text += string.Create(CultureInfo.InvariantCulture, $" · 429s {p.GetProperty("rate_limited").GetInt32()} · retries {p.GetProperty("retries").GetInt32()}");
+            if (p.TryGetProperty("invalid_outputs", out var invalid) && invalid.ValueKind == JsonValueKind.Number && invalid.GetInt32() > 0)
+            {
+                // Answers rejected against their line's schema (each was asked again or failed the line invalid_output).
+                text += string.Create(CultureInfo.InvariantCulture, $" · invalid outputs {invalid.GetInt32()}");
+            }
         }
 
         return text;

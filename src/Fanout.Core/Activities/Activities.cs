@@ -88,7 +88,7 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
         // The record kept next to the output, as GET serves the finished batch (it outlives the history: BatchRecords).
         var finished = BatchObject.Finished(input.Batch, input.Result, store.OutputBlobPath(input.Batch.BatchId), store.ErrorBlobPath(input.Batch.BatchId))
             with
-        { Progress = new Watching.LiveProgress(0, 0, 0, 0, input.Result.Counts.Throttled, input.Result.Counts.Retries) };
+        { Progress = new Watching.LiveProgress(0, 0, 0, 0, input.Result.Counts.Throttled, input.Result.Counts.Retries, input.Result.Counts.InvalidOutputs) };
         var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(finished, Service.ServiceJson.Options);
         await store.FinalizeAsync(
             input.Batch.BatchId,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fanout.Core.Llm;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
+using Fanout.Core.StructuredOutputs;
 using Fanout.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +13,7 @@ namespace Fanout.Core.Activities;
 /// At-least-once safe: running it twice writes the line twice, and the finalize step keeps exactly one copy; a copy
 /// that arrives while the first still runs joins it instead of calling the model again (<see cref="BatchCallGate"/>).
 /// </summary>
-public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, ILogger<PromptExecutor> logger)
+public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, AnswerChecker checker, ILogger<PromptExecutor> logger)
 {
     /// <summary>Runs one work item.</summary>
     public Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
@@ -33,23 +34,36 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         }
 
         var deployment = line.Model ?? item.Deployment;
-        ChatCallResult result;
+        var format = line.IsEmbedding ? null : AnswerFormat.Read(line.Body.Span, line.IsResponse);
+        CheckedAnswer answer;
         using (await gate.EnterAsync(item.BatchId, item.Cap, cancellationToken).ConfigureAwait(false))
         {
             telemetry.CallStarting(item, deployment);
-            result = line.IsEmbedding
-                ? await invoker.EmbedAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false)
-                : await invoker.CompleteAsync(deployment, line.Body, cancellationToken).ConfigureAwait(false);
+            answer = await checker.CallAsync(
+                () => line.IsEmbedding ? invoker.EmbedAsync(deployment, line.Body, cancellationToken)
+                    : line.IsResponse ? invoker.RespondAsync(deployment, line.Body, cancellationToken)
+                    : invoker.CompleteAsync(deployment, line.Body, cancellationToken),
+                format,
+                line.IsResponse).ConfigureAwait(false);
         }
 
+        var result = answer.Result;
         telemetry.CallEnded(result);
         var byDeployment = Llm.Pool.MemberCall.Sum(result.Calls);
+        if (answer.ErrorCode is { } answerError)
+        {
+            // Refused, or still invalid after the re-asks: a failed line that keeps what its asks spent.
+            await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, answerError, answer.ErrorMessage!), cancellationToken).ConfigureAwait(false);
+            telemetry.LineFinished(false, answerError, answer.PromptTokens, answer.CompletionTokens);
+            return new PromptOutcome(item.Index, false, answerError, answer.PromptTokens, answer.CompletionTokens, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
+        }
+
         if (result.IsSuccess)
         {
-            var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
+            var (prompt, completion) = format is null ? OutputLines.ReadUsage(result.Body.Span) : (answer.PromptTokens, answer.CompletionTokens);
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
             telemetry.LineFinished(true, null, prompt, completion);
-            return new PromptOutcome(item.Index, true, null, prompt, completion, ByDeployment: byDeployment);
+            return new PromptOutcome(item.Index, true, null, prompt, completion, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
         }
 
         var throttled = result.Status == 429;
@@ -59,13 +73,13 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             var wait = result.RetryAfter ?? Backoff(item.Attempt);
             LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
             telemetry.HandedBack(wait);
-            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred, ByDeployment: byDeployment);
+            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
         }
 
         var (code, message) = ReadError(result);
         await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, code, message), cancellationToken).ConfigureAwait(false);
         telemetry.LineFinished(false, code);
-        return new PromptOutcome(item.Index, false, code, Throttled: throttled, ByDeployment: byDeployment);
+        return new PromptOutcome(item.Index, false, code, Throttled: throttled, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
     }
 
     /// <summary>Exponential backoff with a cap, for transient failures that came without a Retry-After.</summary>

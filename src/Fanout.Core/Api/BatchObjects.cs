@@ -30,7 +30,7 @@ public static class BatchObjects
         {
             case OrchestrationRuntimeStatus.Completed:
                 var result = meta.ReadOutputAs<BatchResult>()!;
-                return FromResult(input, result, store) with { Progress = BatchRates.Finished(input.BatchId, result.Counts.Throttled, result.Counts.Retries) };
+                return FromResult(input, result, store) with { Progress = BatchRates.Finished(input.BatchId, result.Counts.Throttled, result.Counts.Retries) with { InvalidOutputs = result.Counts.InvalidOutputs } };
             case OrchestrationRuntimeStatus.Failed:
             case OrchestrationRuntimeStatus.Terminated:
                 var message = meta.FailureDetails?.ErrorMessage ?? TerminationReason(meta) ?? "The batch orchestration ended without finishing.";
@@ -78,7 +78,7 @@ public static class BatchObjects
             input.Metadata ?? new Dictionary<string, string>(),
             progress?.Window is > 0 ? progress.Window : null,
             MaxTotalTokens: input.MaxTotalTokens,
-            Progress: live,
+            Progress: live with { InvalidOutputs = counts.InvalidOutputs },
             UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>());
     }
 

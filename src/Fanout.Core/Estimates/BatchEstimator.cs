@@ -49,7 +49,9 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
                 models.Add(model, tally);
             }
 
-            tally.Prompt += ChatTokenCounter.CountPrompt(tally.Encoding, line.Body.Span);
+            tally.Prompt += line.IsResponse
+                ? ResponsesTokenCounter.CountPrompt(tally.Encoding, line.Body.Span)
+                : ChatTokenCounter.CountPrompt(tally.Encoding, line.Body.Span);
             tally.Completion += OutputBound(line.Body.Span, unbounded);
         }
 
@@ -64,8 +66,8 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
     }
 
     /// <summary>
-    /// The most output tokens a request may produce: <c>max_completion_tokens</c>, else <c>max_tokens</c>, else
-    /// <paramref name="unbounded"/>; times <c>n</c> (choices).
+    /// The most output tokens a request may produce: <c>max_completion_tokens</c> (<c>max_output_tokens</c> on a
+    /// responses line), else <c>max_tokens</c>, else <paramref name="unbounded"/>; times <c>n</c> (choices).
     /// </summary>
     internal static long OutputBound(ReadOnlySpan<byte> body, int unbounded)
     {
@@ -75,7 +77,8 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var which = reader.ValueTextEquals("max_completion_tokens"u8) ? 1 : reader.ValueTextEquals("max_tokens"u8) ? 2 : reader.ValueTextEquals("n"u8) ? 3 : 0;
+            var which = reader.ValueTextEquals("max_completion_tokens"u8) || reader.ValueTextEquals("max_output_tokens"u8) ? 1
+                : reader.ValueTextEquals("max_tokens"u8) ? 2 : reader.ValueTextEquals("n"u8) ? 3 : 0;
             reader.Read();
             if (which != 0 && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) && value > 0)
             {

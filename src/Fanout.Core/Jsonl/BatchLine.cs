@@ -10,7 +10,8 @@ namespace Fanout.Core.Jsonl;
 /// <param name="Body">For valid lines, the raw UTF-8 JSON of the line's <c>body</c> object, to forward to the model; empty otherwise.</param>
 /// <param name="Error">Why the line is invalid; null when it is valid.</param>
 /// <param name="IsEmbedding">The body is an embeddings request (<c>/v1/embeddings</c>), not a chat completion.</param>
-public sealed record BatchLine(int Index, string? CustomId, string? Model, ReadOnlyMemory<byte> Body, LineError? Error, bool IsEmbedding = false)
+/// <param name="IsResponse">The body is a Responses API request (<c>/v1/responses</c>), not a chat completion.</param>
+public sealed record BatchLine(int Index, string? CustomId, string? Model, ReadOnlyMemory<byte> Body, LineError? Error, bool IsEmbedding = false, bool IsResponse = false)
 {
     /// <summary>True when the line passed validation and can be sent.</summary>
     public bool IsValid => Error is null;

@@ -13,7 +13,7 @@ namespace Fanout.Core.Jsonl;
 /// <param name="maxLineBytes">The longest line accepted.</param>
 /// <param name="endpoint">
 /// The batch's OpenAI <c>endpoint</c> (<see cref="BatchEndpoints"/>): every line's url must name the same operation. Null
-/// (the native <c>/api/batches</c> path) accepts chat completions lines only.
+/// (the native <c>/api/batches</c> path) accepts chat completions and responses lines, mixed.
 /// </param>
 internal sealed class BatchLineValidator(int maxLineBytes, string? endpoint = null)
 {
@@ -75,10 +75,15 @@ internal sealed class BatchLineValidator(int maxLineBytes, string? endpoint = nu
         }
 
         var embeddings = BatchEndpoints.IsEmbeddings(endpoint);
-        if (embeddings ? !fields.UrlIsEmbeddings : !fields.UrlIsChatCompletions)
+        var responses = endpoint is null ? fields.UrlIsResponses : BatchEndpoints.IsResponses(endpoint);
+        var urlMatches = endpoint is null ? fields.UrlIsChatCompletions || fields.UrlIsResponses
+            : embeddings ? fields.UrlIsEmbeddings
+            : responses ? fields.UrlIsResponses
+            : fields.UrlIsChatCompletions;
+        if (!urlMatches)
         {
             return Invalid(index, customId, LineErrorCodes.InvalidUrl, endpoint is null
-                ? "url must be \"/v1/chat/completions\" or \"/chat/completions\""
+                ? "url must be \"/v1/chat/completions\", \"/chat/completions\", \"/v1/responses\" or \"/responses\""
                 : $"url must match the batch's endpoint \"{endpoint}\"");
         }
 
@@ -91,12 +96,15 @@ internal sealed class BatchLineValidator(int maxLineBytes, string? endpoint = nu
         }
 
         var body = line.Slice(fields.BodyStart, fields.BodyLength);
-        if ((embeddings ? bodies.ValidateEmbeddings(body, out var model) : bodies.ValidateChat(body, out model)) is { } bodyError)
+        var bodyError = embeddings ? bodies.ValidateEmbeddings(body, out var model)
+            : responses ? bodies.ValidateResponses(body, out model)
+            : bodies.ValidateChat(body, out model);
+        if (bodyError is not null)
         {
             return Invalid(index, customId, LineErrorCodes.InvalidBody, bodyError);
         }
 
-        return new BatchLine(index, customId, model, body.ToArray(), null, embeddings);
+        return new BatchLine(index, customId, model, body.ToArray(), null, embeddings, responses);
     }
 
     private static BatchLine Invalid(int index, string? customId, string code, string message) =>

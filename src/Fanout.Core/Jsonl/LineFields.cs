@@ -11,6 +11,7 @@ internal ref struct LineFields
     public bool MethodIsPost;
     public bool UrlIsChatCompletions;
     public bool UrlIsEmbeddings;
+    public bool UrlIsResponses;
     public JsonTokenType BodyType;
     public int BodyStart;
     public int BodyLength;
@@ -54,6 +55,8 @@ internal ref struct LineFields
                         && (reader.ValueTextEquals("/v1/chat/completions"u8) || reader.ValueTextEquals("/chat/completions"u8));
                     fields.UrlIsEmbeddings = reader.TokenType == JsonTokenType.String
                         && (reader.ValueTextEquals("/v1/embeddings"u8) || reader.ValueTextEquals("/embeddings"u8));
+                    fields.UrlIsResponses = reader.TokenType == JsonTokenType.String
+                        && (reader.ValueTextEquals("/v1/responses"u8) || reader.ValueTextEquals("/responses"u8));
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("body"u8))

@@ -4,8 +4,8 @@ using System.Text.Json;
 namespace Fanout.Core.Jsonl;
 
 /// <summary>
-/// Checks the <c>body</c> of an input line: a chat completions request (messages, model, max_tokens) or an embeddings
-/// request (input, model). Returns the first problem found, or null with the line's model.
+/// Checks the <c>body</c> of an input line: a chat completions request (messages, model, max_tokens), an embeddings
+/// request (input, model) or a Responses API request (input, model, max_output_tokens). Returns the first problem found, or null with the line's model.
 /// </summary>
 internal sealed class RequestBodyValidator
 {
@@ -83,6 +83,53 @@ internal sealed class RequestBodyValidator
         }
 
         return inputError ?? modelError;
+    }
+
+    /// <summary>
+    /// Checks a Responses API request (<c>input</c>: a non-empty string or a non-empty array of items;
+    /// <c>max_output_tokens</c>: a positive integer); returns the first problem, or null with <paramref name="model"/> set.
+    /// </summary>
+    public string? ValidateResponses(ReadOnlySpan<byte> body, out string? model)
+    {
+        model = null;
+        string? inputError = "body.input is required: a string or a non-empty array of items";
+        string? modelError = null;
+        string? maxTokensError = null;
+        var reader = new Utf8JsonReader(body);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("input"u8))
+            {
+                reader.Read();
+                inputError = reader.TokenType switch
+                {
+                    JsonTokenType.String => reader.ValueSpan.Length == 0 && !reader.ValueIsEscaped ? "body.input must not be empty" : null,
+                    JsonTokenType.StartArray => EmptyArray(ref reader) ? "body.input must not be an empty array" : null,
+                    _ => $"body.input must be a string or an array of items, not {JsonText.Describe(reader.TokenType)}",
+                };
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                modelError = ReadModel(ref reader, out model);
+            }
+            else if (reader.ValueTextEquals("max_output_tokens"u8))
+            {
+                reader.Read();
+                maxTokensError = reader.TokenType == JsonTokenType.Null
+                    || (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var maxTokens) && maxTokens > 0)
+                    ? null
+                    : "body.max_output_tokens must be a positive integer";
+                reader.Skip();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return inputError ?? modelError ?? maxTokensError;
     }
 
     /// <summary>Reads the value of <c>model</c>; returns the problem with it, or null with <paramref name="model"/> set.</summary>

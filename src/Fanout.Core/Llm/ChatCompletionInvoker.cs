@@ -59,6 +59,17 @@ public interface IChatCompletionInvoker
             JsonSerializer.SerializeToUtf8Bytes(new { error = new { code = "unsupported_endpoint", message = "This model client does not run /v1/embeddings lines." } }),
             null,
             null));
+
+    /// <summary>
+    /// Sends a Responses API request body (a <c>/v1/responses</c> line) to <paramref name="deployment"/>. An invoker that
+    /// has no responses operation answers 400 <c>unsupported_endpoint</c>, which the line's error record carries.
+    /// </summary>
+    Task<ChatCallResult> RespondAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+        => Task.FromResult(new ChatCallResult(
+            400,
+            JsonSerializer.SerializeToUtf8Bytes(new { error = new { code = "unsupported_endpoint", message = "This model client does not run /v1/responses lines." } }),
+            null,
+            null));
 }
 
 /// <summary>
@@ -73,6 +84,7 @@ public interface IChatCompletionInvoker
 public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
 {
     private readonly AzureOpenAIClient _client;
+    private readonly Uri? _endpoint;
     private readonly TimeSpan _maxWait;
     private readonly ConcurrentDictionary<string, ChatClient> _chats = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, EmbeddingClient> _embeddings = new(StringComparer.Ordinal);
@@ -81,13 +93,15 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
     public AzureOpenAIChatInvoker(IOptions<OpenAIOptions> options, AzureOpenAIClientFactory factory)
     {
         _client = factory.Create(options.Value);
+        _endpoint = options.Value.Endpoint;
         _maxWait = TimeSpan.FromSeconds(options.Value.MaxInActivityWaitSeconds);
     }
 
-    /// <summary>Creates the invoker over a client built elsewhere (a pool member's).</summary>
-    public AzureOpenAIChatInvoker(AzureOpenAIClient client, TimeSpan maxWait)
+    /// <summary>Creates the invoker over a client built elsewhere (a pool member's); <paramref name="endpoint"/>, its resource endpoint, enables responses lines.</summary>
+    public AzureOpenAIChatInvoker(AzureOpenAIClient client, TimeSpan maxWait, Uri? endpoint = null)
     {
         _client = client;
+        _endpoint = endpoint;
         _maxWait = maxWait;
     }
 
@@ -111,6 +125,19 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
         // Same client, so the same retry policy and the same per-deployment throttle gate as the chat calls.
         var embeddings = _embeddings.GetOrAdd(deployment, d => _client.GetEmbeddingClient(d));
         return SendAsync(request => embeddings.GenerateEmbeddingsAsync(BinaryContent.Create(BinaryData.FromBytes(body)), request), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ChatCallResult> RespondAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (_endpoint is not { } endpoint)
+        {
+            return ((IChatCompletionInvoker)new NoResponses()).RespondAsync(deployment, body, cancellationToken);
+        }
+
+        // Same client pipeline, so the same credential, retry policy, throttle gate and telemetry as the chat calls.
+        var content = BinaryContent.Create(BinaryData.FromBytes(ResponsesRequest.WithModel(body, deployment)));
+        return SendAsync(request => ResponsesRequest.SendAsync(_client, endpoint, content, request), cancellationToken);
     }
 
     /// <summary>Sends one protocol request and reads its answer (status, body, request id, wait).</summary>
@@ -151,6 +178,12 @@ public sealed class AzureOpenAIChatInvoker : IChatCompletionInvoker
         return new ChatCallResult(
             response.Status, response.Content.ToMemory(), requestId, retryAfter,
             RemainingTokens: ReadLong(response, "x-ratelimit-remaining-tokens"), RemainingRequests: ReadLong(response, "x-ratelimit-remaining-requests"));
+    }
+
+    /// <summary>An invoker with only the interface's defaults: its answer to a call it cannot make.</summary>
+    private sealed class NoResponses : IChatCompletionInvoker
+    {
+        public Task<ChatCallResult> CompleteAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     private static long? ReadLong(PipelineResponse response, string header)

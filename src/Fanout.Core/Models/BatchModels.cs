@@ -72,6 +72,7 @@ public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, st
 /// is honoured like a 429's, but it is not a new congestion signal (the 429 that closed the gate was one already).
 /// </param>
 /// <param name="ByDeployment">The calls this attempt made, per pool member; null when none were made.</param>
+/// <param name="InvalidOutputs">Answers this attempt rejected as invalid against the line's format (each was asked again or failed the line).</param>
 public sealed record PromptOutcome(
     int Index,
     bool Succeeded,
@@ -81,7 +82,8 @@ public sealed record PromptOutcome(
     int RetryAfterMs = 0,
     bool Throttled = false,
     bool Deferred = false,
-    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null)
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null,
+    int InvalidOutputs = 0)
 {
     /// <summary>True when the activity wrote nothing and asks to be run again after <see cref="RetryAfterMs"/>.</summary>
     public bool WantsRetry => RetryAfterMs > 0;
@@ -95,15 +97,17 @@ public sealed record PromptOutcome(
 /// <param name="Throttled">Outcomes that were 429s.</param>
 /// <param name="Retries">Durable retries.</param>
 /// <param name="ByDeployment">Calls, tokens and 429s per pool member, as the orchestrations counted them (<c>usage_by_deployment</c>).</param>
+/// <param name="InvalidOutputs">Answers rejected as invalid against their line's format (<c>progress.invalid_outputs</c>).</param>
 public sealed record BatchCounts(
     int Completed = 0, int Failed = 0, long PromptTokens = 0, long CompletionTokens = 0, int Throttled = 0, int Retries = 0,
-    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null)
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null, int InvalidOutputs = 0)
 {
     /// <summary>Adds one outcome.</summary>
     public BatchCounts Add(PromptOutcome o) => o.WantsRetry
-        ? this with { Throttled = Throttled + (o.Throttled ? 1 : 0), Retries = Retries + 1, ByDeployment = DeploymentUsage.Merge(ByDeployment, o.ByDeployment) }
+        ? this with { Throttled = Throttled + (o.Throttled ? 1 : 0), Retries = Retries + 1, ByDeployment = DeploymentUsage.Merge(ByDeployment, o.ByDeployment), InvalidOutputs = InvalidOutputs + o.InvalidOutputs }
         : this with
         {
+            InvalidOutputs = InvalidOutputs + o.InvalidOutputs,
             ByDeployment = DeploymentUsage.Merge(ByDeployment, o.ByDeployment),
             Completed = Completed + (o.Succeeded ? 1 : 0),
             Failed = Failed + (o.Succeeded ? 0 : 1),
@@ -115,7 +119,7 @@ public sealed record BatchCounts(
     /// <summary>Sum of two counters.</summary>
     public BatchCounts Add(BatchCounts o) => new(
         Completed + o.Completed, Failed + o.Failed, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, Throttled + o.Throttled, Retries + o.Retries,
-        DeploymentUsage.Merge(ByDeployment, o.ByDeployment));
+        DeploymentUsage.Merge(ByDeployment, o.ByDeployment), InvalidOutputs + o.InvalidOutputs);
 }
 
 /// <summary>Custom status of a running batch or chunk orchestration.</summary>

@@ -115,6 +115,13 @@ public sealed class BatchOptions
     [Range(1, 64 * 1024 * 1024, ErrorMessage = "Fanout:Batch:MaxLineBytes must be between 1 and 67108864.")]
     public int MaxLineBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How many more times a line whose answer is not valid against its <c>response_format</c> / <c>text.format</c> is
+    /// asked again before it fails with <c>invalid_output</c>.
+    /// </summary>
+    [Range(0, 10, ErrorMessage = "Fanout:Batch:InvalidOutputRetries must be between 0 and 10.")]
+    public int InvalidOutputRetries { get; set; } = 2;
+
     /// <summary>Lines per chunk: each chunk is one sub-orchestration with its own window, which bounds history size.</summary>
     [Range(1, 100_000, ErrorMessage = "Fanout:Batch:ChunkSize must be between 1 and 100000.")]
     public int ChunkSize { get; set; } = DefaultChunkSize;

@@ -106,7 +106,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         {
             var check = await context.CallActivityAsync<ResultCheck>(
                 nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
-            var stored = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries, ByDeployment = counts.ByDeployment };
+            var stored = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries, ByDeployment = counts.ByDeployment, InvalidOutputs = counts.InvalidOutputs };
             if (check.Missing.Count == 0)
             {
                 return (stored, false);
@@ -124,7 +124,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, stored, repair.Window));
             var (again, cancelled) = await PromptWindow.RunAsync(context, repair, cancel, (c, window) =>
                 context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, stored.Add(c), window)), check.Missing);
-            counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries, ByDeployment = DeploymentUsage.Merge(counts.ByDeployment, again.ByDeployment) };
+            counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries, ByDeployment = DeploymentUsage.Merge(counts.ByDeployment, again.ByDeployment), InvalidOutputs = counts.InvalidOutputs + again.InvalidOutputs };
             if (cancelled)
             {
                 return (stored.Add(again), true);
@@ -218,7 +218,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                     // What the failed chunk spent is only known to storage: the budget left comes from there.
                     var check = await context.CallActivityAsync<ResultCheck>(
                         nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
-                    counts = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries };
+                    counts = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries, InvalidOutputs = counts.InvalidOutputs };
                 }
 
                 free.Enqueue(step.Item.Slot);

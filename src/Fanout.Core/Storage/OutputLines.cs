@@ -92,7 +92,10 @@ public static class OutputLines
         return false;
     }
 
-    /// <summary>The usage of a model response body (<c>usage.prompt_tokens</c>, <c>usage.completion_tokens</c>); zeros when absent.</summary>
+    /// <summary>
+    /// The usage of a model response body (<c>usage.prompt_tokens</c>, <c>usage.completion_tokens</c>; a Responses API
+    /// body's <c>usage.input_tokens</c>, <c>usage.output_tokens</c>); zeros when absent.
+    /// </summary>
     public static (int Prompt, int Completion) ReadUsage(ReadOnlySpan<byte> body)
     {
         try
@@ -133,8 +136,8 @@ public static class OutputLines
             return (0, 0);
         }
 
-        var p = u.TryGetProperty("prompt_tokens", out var pt) && pt.TryGetInt32(out var pv) ? pv : 0;
-        var c = u.TryGetProperty("completion_tokens", out var ct) && ct.TryGetInt32(out var cv) ? cv : 0;
+        var p = (u.TryGetProperty("prompt_tokens", out var pt) || u.TryGetProperty("input_tokens", out pt)) && pt.TryGetInt32(out var pv) ? pv : 0;
+        var c = (u.TryGetProperty("completion_tokens", out var ct) || u.TryGetProperty("output_tokens", out ct)) && ct.TryGetInt32(out var cv) ? cv : 0;
         return (p, c);
     }
 

@@ -5,8 +5,11 @@ using Fanout.Core.Jsonl;
 namespace Fanout.Core.Storage;
 
 /// <summary>One validated input line as stored in a prepared chunk: a request to send, or the reason it can't be.</summary>
-/// <remarks><see cref="IsEmbedding"/> is stored as <c>"op": "embeddings"</c>, only on such lines (chunks without it are chat lines).</remarks>
-public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemory<byte> Body, string? ErrorCode, string? ErrorMessage, bool IsEmbedding = false)
+/// <remarks>
+/// <see cref="IsEmbedding"/> is stored as <c>"op": "embeddings"</c> and <see cref="IsResponse"/> as <c>"op": "responses"</c>,
+/// only on such lines (chunks without it are chat lines).
+/// </remarks>
+public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemory<byte> Body, string? ErrorCode, string? ErrorMessage, bool IsEmbedding = false, bool IsResponse = false)
 {
     /// <summary>True when the line failed validation.</summary>
     public bool IsError => ErrorCode is not null;
@@ -38,6 +41,10 @@ public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemor
             {
                 w.WriteString("op", "embeddings");
             }
+            else if (line.IsResponse)
+            {
+                w.WriteString("op", "responses");
+            }
 
             w.WritePropertyName("body");
             w.WriteRawValue(line.Body.Span, skipInputValidation: true);
@@ -66,7 +73,7 @@ public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemor
             body.WriteTo(w);
         }
 
-        var embedding = root.TryGetProperty("op", out var op) && op.ValueEquals("embeddings"u8);
-        return new PreparedLine(customId, model, writer.WrittenMemory, null, null, embedding);
+        var hasOp = root.TryGetProperty("op", out var op);
+        return new PreparedLine(customId, model, writer.WrittenMemory, null, null, hasOp && op.ValueEquals("embeddings"u8), hasOp && op.ValueEquals("responses"u8));
     }
 }

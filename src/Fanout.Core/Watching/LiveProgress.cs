@@ -10,4 +10,5 @@ namespace Fanout.Core.Watching;
 /// <param name="WindowSeconds">How many seconds the rate was measured over (30 once the batch has run that long).</param>
 /// <param name="RateLimited">Calls that came back 429 (or were held back by a closed throttle gate).</param>
 /// <param name="Retries">Lines scheduled again on a durable timer (after a 429 or a transient error).</param>
-public sealed record LiveProgress(double LinesPerSecond, double TokensPerMinute, double? EtaSeconds, double WindowSeconds, int RateLimited, int Retries);
+/// <param name="InvalidOutputs">Answers rejected as invalid against their line's requested format (each re-ask counts).</param>
+public sealed record LiveProgress(double LinesPerSecond, double TokensPerMinute, double? EtaSeconds, double WindowSeconds, int RateLimited, int Retries, int InvalidOutputs = 0);

@@ -32,6 +32,7 @@ function show(b) {
   $('fig-eta').textContent = FINAL.has(b.status) ? 'done' : duration(p.eta_seconds);
   $('fig-429').textContent = num(p.rate_limited);
   $('fig-retries').textContent = num(p.retries);
+  $('fig-invalid').textContent = num(p.invalid_outputs || 0);
   $('fig-tokens').textContent = num(b.usage && b.usage.total_tokens);
   $('cancel').disabled = FINAL.has(b.status) || b.status === 'cancelling';
   $('retry').hidden = !(FINAL.has(b.status) && b.request_counts.failed > 0);
@@ -128,13 +129,21 @@ function resultItem(line) {
       li.textContent = `${r.custom_id}: ${r.error.code}: ${r.error.message}`;
     } else {
       const body = r.response && r.response.body;
-      const content = body && body.choices ? (body.choices[0].message || {}).content : body && body.data ? `[${body.data.length} embedding(s)]` : '';
+      const content = body && body.choices ? (body.choices[0].message || {}).content
+        : body && body.object === 'response' ? outputText(body)
+        : body && body.data ? `[${body.data.length} embedding(s)]` : '';
       li.textContent = `${r.custom_id}: ${String(content ?? '').slice(0, 200)}`;
     }
   } catch {
     li.textContent = line.slice(0, 200);
   }
   return li;
+}
+
+// A Responses API answer's text: the output_text parts of its message items.
+function outputText(body) {
+  return (body.output || []).filter(i => i.type === 'message')
+    .flatMap(i => i.content || []).filter(c => c.type === 'output_text').map(c => c.text).join('');
 }
 
 function drawChart() {

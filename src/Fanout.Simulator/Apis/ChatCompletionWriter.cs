@@ -34,8 +34,17 @@ internal static class ChatCompletionWriter
         writer.WriteNumber("index"u8, 0);
         writer.WriteStartObject("message"u8);
         writer.WriteString("role"u8, "assistant"u8);
-        writer.WriteString("content"u8, c.Content);
-        writer.WriteNull("refusal"u8);
+        if (c.Refusal is { } refusal)
+        {
+            writer.WriteNull("content"u8);
+            writer.WriteString("refusal"u8, refusal);
+        }
+        else
+        {
+            writer.WriteString("content"u8, c.Content);
+            writer.WriteNull("refusal"u8);
+        }
+
         writer.WriteEndObject();
         writer.WriteNull("logprobs"u8);
         writer.WriteString("finish_reason"u8, "stop"u8);
@@ -184,6 +193,6 @@ internal enum ChunkKind
     Usage,
 }
 
-/// <summary>Everything an answer says.</summary>
+/// <summary>Everything an answer says; <paramref name="Refusal"/> set = the model refused (<paramref name="Content"/> is then empty).</summary>
 internal readonly record struct Completion(
-    string Id, long Created, string Model, string Content, int PromptTokens, int CompletionTokens, bool IncludeUsage);
+    string Id, long Created, string Model, string Content, int PromptTokens, int CompletionTokens, bool IncludeUsage, string? Refusal = null);

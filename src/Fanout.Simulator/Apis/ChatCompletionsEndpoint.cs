@@ -7,7 +7,11 @@ using Microsoft.Net.Http.Headers;
 
 namespace Fanout.Simulator.Apis;
 
-/// <summary>Serves <c>POST …/chat/completions</c>: quota, injected faults, latency, then the deterministic answer.</summary>
+/// <summary>
+/// Serves <c>POST …/chat/completions</c> (and, with <c>responses</c>, <c>POST …/responses</c> in the Responses API's
+/// shape): quota, injected faults, latency, then the deterministic answer (or, for a request that asks for JSON, a
+/// <see cref="Structured.StructuredAnswer"/>).
+/// </summary>
 internal static class ChatCompletionsEndpoint
 {
     /// <summary>The <c>created</c> timestamp of every answer when responses are deterministic.</summary>
@@ -22,7 +26,7 @@ internal static class ChatCompletionsEndpoint
     /// Answers one request. <paramref name="routeDeployment"/> is the Azure route's deployment; on the OpenAI routes (null)
     /// the deployment is the body's <c>model</c>, or <c>"default"</c>.
     /// </summary>
-    public static async Task HandleAsync(HttpContext context, SimulatorEngine engine, string? routeDeployment)
+    public static async Task HandleAsync(HttpContext context, SimulatorEngine engine, string? routeDeployment, bool responses = false)
     {
         var stats = engine.Stats;
         var aborted = context.RequestAborted;
@@ -30,7 +34,7 @@ internal static class ChatCompletionsEndpoint
         stats.Enter();
         try
         {
-            var (request, error) = await ReadAsync(context.Request, aborted).ConfigureAwait(false);
+            var (request, error) = await ReadAsync(context.Request, responses, aborted).ConfigureAwait(false);
             var requestId = engine.Options.DeterministicResponses && request is not null
                 ? "req-" + SimulatorResponder.CompletionIdFor(request.Prompt)["chatcmpl-".Length..]
                 : Guid.NewGuid().ToString();
@@ -130,15 +134,19 @@ internal static class ChatCompletionsEndpoint
                     break;
             }
 
-            var content = SimulatorResponder.ContentFor(request.Prompt, digest);
+            var (content, refusal) = request.Format is { } format
+                ? Structured.StructuredAnswer.For(format, options, Random.Shared)
+                : (SimulatorResponder.ContentFor(request.Prompt, digest), null);
+            content ??= string.Empty;
             var completion = new Completion(
                 digest.CompletionId,
                 engine.Options.DeterministicResponses ? DeterministicCreated : engine.TimeProvider.GetUtcNow().ToUnixTimeSeconds(),
                 settings is null ? request.Model ?? deployment : settings.Model ?? deployment,
                 content,
                 promptTokens,
-                SimulatorResponder.EstimateTokens(content.Length),
-                request.IncludeUsage);
+                SimulatorResponder.EstimateTokens((refusal ?? content).Length),
+                request.IncludeUsage,
+                refusal);
 
             if (request.Stream)
             {
@@ -155,7 +163,15 @@ internal static class ChatCompletionsEndpoint
                 await DelayAsync(latency, engine, aborted).ConfigureAwait(false);
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentType = "application/json";
-                ChatCompletionWriter.WriteCompletion(response.BodyWriter, response, completion);
+                if (request.Echo is { } echo)
+                {
+                    ResponsesWriter.WriteResponse(response.BodyWriter, response, completion, echo);
+                }
+                else
+                {
+                    ChatCompletionWriter.WriteCompletion(response.BodyWriter, response, completion);
+                }
+
                 await response.BodyWriter.FlushAsync(aborted).ConfigureAwait(false);
             }
 
@@ -173,12 +189,17 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    private static async Task<(ChatRequest? Request, string? Error)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(ChatRequest? Request, string? Error)> ReadAsync(HttpRequest request, bool responses, CancellationToken cancellationToken)
     {
         try
         {
             using var document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false);
-            return ChatRequest.TryParse(document.RootElement, out var parsed, out var error) ? (parsed, null) : (null, error);
+            ChatRequest? parsed;
+            string? error;
+            var ok = responses
+                ? ResponsesRequest.TryParse(document.RootElement, out parsed, out error)
+                : ChatRequest.TryParse(document.RootElement, out parsed, out error);
+            return ok ? (parsed, null) : (null, error);
         }
         catch (JsonException)
         {

@@ -3,8 +3,15 @@ using System.Text.Json;
 
 namespace Fanout.Simulator.Apis;
 
-/// <summary>The parts of a chat-completions request body the simulator looks at.</summary>
-internal sealed record ChatRequest(string Prompt, string? Model, int? MaxTokens, bool Stream, bool IncludeUsage)
+/// <summary>The parts of a chat-completions (or Responses API) request body the simulator looks at.</summary>
+/// <param name="Prompt">The messages' text (see <see cref="SimulatorResponder"/>).</param>
+/// <param name="Model">The body's <c>model</c>.</param>
+/// <param name="MaxTokens"><c>max_completion_tokens</c>, else <c>max_tokens</c> (<c>max_output_tokens</c> for responses).</param>
+/// <param name="Stream">Answer as server-sent events.</param>
+/// <param name="IncludeUsage">A streamed answer ends with a usage chunk.</param>
+/// <param name="Format">The answer's requested format (<c>response_format</c> / <c>text.format</c>), when it asks for JSON.</param>
+/// <param name="Echo">Responses API fields echoed in the answer (<c>instructions</c>, <c>text</c>, …); null for chat.</param>
+internal sealed record ChatRequest(string Prompt, string? Model, int? MaxTokens, bool Stream, bool IncludeUsage, Structured.RequestedFormat? Format = null, Structured.ResponsesEcho? Echo = null)
 {
     /// <summary>Reads a request body; <paramref name="error"/> says what is wrong when it is not a chat-completions request.</summary>
     public static bool TryParse(JsonElement root, out ChatRequest? request, out string? error)
@@ -43,12 +50,13 @@ internal sealed record ChatRequest(string Prompt, string? Model, int? MaxTokens,
         var stream = root.TryGetProperty("stream"u8, out var s) && s.ValueKind == JsonValueKind.True;
         var includeUsage = root.TryGetProperty("stream_options"u8, out var so) && so.ValueKind == JsonValueKind.Object
             && so.TryGetProperty("include_usage"u8, out var iu) && iu.ValueKind == JsonValueKind.True;
-        request = new ChatRequest(prompt, string.IsNullOrEmpty(model) ? null : model, maxTokens, stream, includeUsage);
+        var format = root.TryGetProperty("response_format"u8, out var rf) ? Structured.RequestedFormat.Read(rf, nested: true) : null;
+        request = new ChatRequest(prompt, string.IsNullOrEmpty(model) ? null : model, maxTokens, stream, includeUsage, format);
         error = null;
         return true;
     }
 
-    private static bool TryReadMaxTokens(JsonElement root, ReadOnlySpan<byte> name, ref int? maxTokens, out string? error)
+    internal static bool TryReadMaxTokens(JsonElement root, ReadOnlySpan<byte> name, ref int? maxTokens, out string? error)
     {
         error = null;
         if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)

@@ -18,6 +18,14 @@ internal static class SimulatorApi
         group.MapPost("/v1/chat/completions", openAI);
         group.MapPost("/openai/v1/chat/completions", openAI);
         group.MapPost("/chat/completions", openAI);
+
+        // Responses API: OpenAI's paths, Azure's v1 path (what Fanout calls) and its preview path (?api-version=…);
+        // on Azure the deployment is the body's model, as on OpenAI.
+        RequestDelegate responses = context => ChatCompletionsEndpoint.HandleAsync(context, engine, null, responses: true);
+        group.MapPost("/v1/responses", responses);
+        group.MapPost("/openai/v1/responses", responses);
+        group.MapPost("/openai/responses", responses);
+        group.MapPost("/responses", responses);
         RequestDelegate azureEmbeddings = context => EmbeddingsEndpoint.HandleAsync(context, engine, context.Request.RouteValues["deployment"] as string);
         RequestDelegate openAIEmbeddings = context => EmbeddingsEndpoint.HandleAsync(context, engine, null);
         group.MapPost("/openai/deployments/{deployment}/embeddings", azureEmbeddings);

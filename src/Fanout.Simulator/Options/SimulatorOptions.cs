@@ -39,6 +39,18 @@ public sealed class SimulatorOptions : IValidatableObject
     [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:HangRate must be between 0 and 1.")]
     public double HangRate { get; set; }
 
+    /// <summary>
+    /// Fraction of answers to requests that ask for JSON (<c>response_format</c> / <c>text.format</c> of type
+    /// <c>json_schema</c> or <c>json_object</c>) that are not valid against it: cut short, of the wrong type, or
+    /// missing a required property. The rest are valid against the schema.
+    /// </summary>
+    [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:InvalidOutputRate must be between 0 and 1.")]
+    public double InvalidOutputRate { get; set; }
+
+    /// <summary>Fraction of answers to requests that ask for JSON that are refusals (<c>message.refusal</c> / a <c>refusal</c> content item).</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:RefusalRate must be between 0 and 1.")]
+    public double RefusalRate { get; set; }
+
     /// <summary>Requests admitted per deployment in any sliding 60-second window; 0 = unlimited.</summary>
     [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:RequestsPerMinute must not be negative.")]
     public int RequestsPerMinute { get; set; }
@@ -110,6 +122,12 @@ public sealed class SimulatorOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 "Fanout:Simulator:FailureStatusCode must be 429 or a 5xx status.", [nameof(FailureStatusCode)]);
+        }
+
+        if (InvalidOutputRate + RefusalRate > 1.0 + 1e-9)
+        {
+            yield return new ValidationResult(
+                "Fanout:Simulator:InvalidOutputRate + RefusalRate must not exceed 1.", [nameof(InvalidOutputRate), nameof(RefusalRate)]);
         }
 
         if (FailureRate + Http503Rate + HangRate > 1.0 + 1e-9)

@@ -56,6 +56,23 @@ public sealed class BatchEstimatorTests
     }
 
     [Fact]
+    public async Task Responses_lines_count_their_input_and_instructions_as_chat_messages_and_are_bounded_by_max_output_tokens()
+    {
+        var estimator = Estimator(new() { ["Fanout:Estimate:DefaultMaxCompletionTokens"] = "1000" });
+        var input = Jsonl(
+            """{"custom_id": "r1", "method": "POST", "url": "/v1/responses", "body": {"input": "Hello", "max_output_tokens": 40}}""",
+            """{"custom_id": "r2", "method": "POST", "url": "/responses", "body": {"instructions": "Hello, world!", "input": [{"role": "user", "content": [{"type": "input_text", "text": "tiktoken is great!"}]}]}}""",
+            Line("c", "Hello", extra: "\"max_tokens\": 5"));
+
+        var estimate = await estimator.EstimateAsync(input, "gpt-4o-mini", CancellationToken.None);
+
+        Assert.Equal((3, 0), (estimate.Lines, estimate.Invalid));
+        // r1 as one user message (8); r2: the instructions as a system message (3 + 1 + 4) and its item (3 + 1 + 6) + 3; c: 8.
+        Assert.Equal(8 + 8 + 13 + 8, estimate.PromptTokens);
+        Assert.Equal(40 + 1000 + 5, estimate.MaxCompletionTokens);
+    }
+
+    [Fact]
     public async Task A_model_without_a_price_gives_no_cost_at_all()
     {
         var estimator = Estimator(new()

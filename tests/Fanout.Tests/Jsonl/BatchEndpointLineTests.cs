@@ -30,7 +30,19 @@ public sealed class BatchEndpointLineTests
         { "/v1/embeddings", "/v1/embeddings", """{"input":42}""", InvalidBody },
         { "/v1/embeddings", "/v1/embeddings", """{"input":"x","model":7}""", InvalidBody },
         { "/v1/embeddings", "/v1/embeddings", DefaultBody, InvalidBody },
+        { null, "/v1/responses", ResponsesBody, Ok },
+        { null, "/responses", """{"input":[{"role":"user","content":"Hi"}],"instructions":"Be brief","max_output_tokens":16}""", Ok },
+        { "/v1/responses", "/responses", ResponsesBody, Ok },
+        { "/responses", "/v1/responses", ResponsesBody, Ok },
+        { "/v1/responses", "/v1/chat/completions", DefaultBody, InvalidUrl },
+        { "/v1/chat/completions", "/v1/responses", ResponsesBody, InvalidUrl },
+        { "/v1/responses", "/v1/responses", """{"model":"m"}""", InvalidBody },
+        { "/v1/responses", "/v1/responses", """{"input":[]}""", InvalidBody },
+        { "/v1/responses", "/v1/responses", """{"input":7}""", InvalidBody },
+        { "/v1/responses", "/v1/responses", """{"input":"x","max_output_tokens":0}""", InvalidBody },
     };
+
+    private const string ResponsesBody = """{"model":"gpt-4o-mini","input":"Hi","text":{"format":{"type":"json_object"}}}""";
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -45,6 +57,7 @@ public sealed class BatchEndpointLineTests
         if (expected == Ok)
         {
             Assert.Equal(BatchEndpoints.IsEmbeddings(endpoint), read.IsEmbedding);
+            Assert.Equal(url.EndsWith("/responses", StringComparison.Ordinal), read.IsResponse);
         }
     }
 

@@ -53,4 +53,14 @@ public sealed class OutputLinesTests
         Assert.Equal(lines.Select(l => l.Item1), decoded.Select(d => d.Index));
         Assert.Equal(lines.Select(l => l.Item2), decoded.Select(d => d.Item2));
     }
+
+    [Theory]
+    [InlineData("""{"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}""", 7, 3)]
+    [InlineData("""{"object":"response","usage":{"input_tokens":9,"input_tokens_details":{"cached_tokens":0},"output_tokens":4,"total_tokens":13}}""", 9, 4)]
+    [InlineData("""{"object":"response"}""", 0, 0)]
+    public void Usage_is_read_from_the_chat_and_the_responses_shapes(string body, int prompt, int completion)
+    {
+        Assert.Equal((prompt, completion), OutputLines.ReadUsage(Encoding.UTF8.GetBytes(body)));
+        Assert.Equal((prompt, completion), OutputLines.ReadLineUsage(OutputLines.Success("b", 0, "c", "r", 200, Encoding.UTF8.GetBytes(body))));
+    }
 }

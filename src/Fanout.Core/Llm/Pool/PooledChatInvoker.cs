@@ -71,6 +71,10 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
     public Task<ChatCallResult> EmbedAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         CallAsync(deployment, body, static (invoker, d, b, ct) => invoker.EmbedAsync(d, b, ct), cancellationToken);
 
+    /// <inheritdoc />
+    public Task<ChatCallResult> RespondAsync(string deployment, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        CallAsync(deployment, body, static (invoker, d, b, ct) => invoker.RespondAsync(d, b, ct), cancellationToken);
+
     private async Task<ChatCallResult> CallAsync(
         string deployment, ReadOnlyMemory<byte> body, Func<IChatCompletionInvoker, string, ReadOnlyMemory<byte>, CancellationToken, Task<ChatCallResult>> send, CancellationToken cancellationToken)
     {
@@ -181,7 +185,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             // A pool of one keeps the SDK's retries (today's single deployment); a member of several has none.
             var clientOptions = AzureOpenAIClientFactory.CreateClientOptions(memberOptions, single ? options.MaxRetries : 0, gate);
             var client = AzureOpenAIClientFactory.Create(memberOptions, clientOptions);
-            yield return new PoolConnection(member, new AzureOpenAIChatInvoker(client, TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds)), gate);
+            yield return new PoolConnection(member, new AzureOpenAIChatInvoker(client, TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds), member.Endpoint), gate);
         }
     }
 }
