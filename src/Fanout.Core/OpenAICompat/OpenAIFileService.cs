@@ -24,6 +24,10 @@ public sealed partial class OpenAIFileService(
 {
     private const int MaxPurposeBytes = 64;
 
+    // A use recorded this recently by a batch that does not exist yet is a create in progress (record, claim,
+    // schedule take well under this); an older one is left by a create that failed before scheduling.
+    private static readonly TimeSpan CreateWindow = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// <c>POST /v1/files</c> (multipart: <c>purpose=batch</c>, <c>file</c>): streams the file into storage, checking the
     /// limits as it goes. <paramref name="upload"/> is null when the body is not <c>multipart/form-data</c> (415).
@@ -186,18 +190,28 @@ public sealed partial class OpenAIFileService(
             return OpenAIErrors.FileNotFound(id);
         }
 
-        foreach (var batchId in await records.BatchesUsingAsync(id, cancellationToken).ConfigureAwait(false))
+        // Read the file's version before its uses: a batch create records its use, then claims the file with a
+        // conditional write. Either the use is seen here, or the claim comes later and the delete below (conditional
+        // on this version) fails; never a deleted file under a batch that was told 200.
+        var version = await files.VersionAsync(id, cancellationToken).ConfigureAwait(false);
+        foreach (var (batchId, recordedAt) in await records.BatchesUsingAsync(id, cancellationToken).ConfigureAwait(false))
         {
-            if (await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false) is { } meta && !BatchLookup.IsFinished(meta.RuntimeStatus))
+            var meta = await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false);
+            if (meta is null ? time.GetUtcNow() - recordedAt < CreateWindow : !BatchLookup.IsFinished(meta.RuntimeStatus))
             {
-                return ServiceError.Conflict("file_in_use", $"File {id} is the input of batch {batchId}, which is still running; cancel it or wait until it finishes.");
+                return FileInUse(id, batchId);
             }
         }
 
-        var deleted = await files.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
-        await records.ForgetUsesAsync(id, cancellationToken).ConfigureAwait(false);
-        if (deleted)
+        if (version is { } unchanged)
         {
+            if (!await files.DeleteIfUnchangedAsync(id, unchanged, cancellationToken).ConfigureAwait(false))
+            {
+                // Claimed by a batch create since the version was read (or deleted by another call).
+                return await files.GetAsync(id, cancellationToken).ConfigureAwait(false) is null ? OpenAIErrors.FileNotFound(id) : FileInUse(id, null);
+            }
+
+            await records.ForgetUsesAsync(id, cancellationToken).ConfigureAwait(false);
             return new OpenAIFileDeleted(id);
         }
 
@@ -211,6 +225,12 @@ public sealed partial class OpenAIFileService(
         await outputs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
         return new OpenAIFileDeleted(id);
     }
+
+    private static ServiceError FileInUse(string id, string? batchId) => ServiceError.Conflict(
+        "file_in_use",
+        batchId is null
+            ? $"File {id} was just claimed as the input of a batch being created; cancel that batch or wait until it finishes."
+            : $"File {id} is the input of batch {batchId}, which is still running (or being created); cancel it or wait until it finishes.");
 
     private static async Task<string> ReadSmallTextAsync(Stream body, CancellationToken cancellationToken)
     {

@@ -18,6 +18,11 @@ public static class BatchEndpoints
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(service);
+        if (ContentEncodings.Check(request) is { } encoding)
+        {
+            return ErrorResults.ToResult(encoding);
+        }
+
         var format = SubmitFormats.Read(request);
         if (!format.IsSuccess)
         {
