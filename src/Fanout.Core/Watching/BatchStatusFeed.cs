@@ -25,6 +25,7 @@ public sealed partial class BatchStatusFeed
     private BatchStatusSnapshot latest = new(0, null, false);
     private TaskCompletionSource published = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long reads;
+    private int caughtUp;
 
     internal BatchStatusFeed(string batchId, DurableTaskClient client, BatchStore store, TimeProvider time, ILogger logger)
     {
@@ -37,6 +38,18 @@ public sealed partial class BatchStatusFeed
 
     /// <summary>How many status reads this feed has made.</summary>
     public long Reads => Interlocked.Read(ref reads);
+
+    /// <summary>Watchers that have the latest snapshot and wait for the next one (tests wait for them before moving a fake clock).</summary>
+    internal int CaughtUp
+    {
+        get
+        {
+            lock (gate)
+            {
+                return caughtUp;
+            }
+        }
+    }
 
     /// <summary>Watchers currently subscribed (changed under the hub's lock).</summary>
     internal int Watchers { get; set; }
@@ -56,6 +69,7 @@ public sealed partial class BatchStatusFeed
             }
 
             signal = published.Task;
+            caughtUp++;
         }
 
         try
@@ -65,6 +79,16 @@ public sealed partial class BatchStatusFeed
         catch (TimeoutException)
         {
             return null;
+        }
+        finally
+        {
+            lock (gate)
+            {
+                if (latest.Version == seen)
+                {
+                    caughtUp--; // left before anything new came (timeout, cancelled); after a publish the count restarted at 0
+                }
+            }
         }
 
         lock (gate)
@@ -110,6 +134,7 @@ public sealed partial class BatchStatusFeed
         lock (gate)
         {
             latest = new BatchStatusSnapshot(latest.Version + 1, batch, purged);
+            caughtUp = 0;
             signal = published;
             published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }

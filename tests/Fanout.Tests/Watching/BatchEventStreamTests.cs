@@ -33,18 +33,19 @@ public sealed class BatchEventStreamTests
         var context = new DefaultHttpContext();
         var body = new MemoryStream();
         context.Response.Body = body;
-        var source = new BatchEventStream(Id, client.Object, new BatchWatchHub(Store(), time, NullLogger<BatchWatchHub>.Instance), time);
+        var hub = new BatchWatchHub(Store(), time, NullLogger<BatchWatchHub>.Instance);
+        var source = new BatchEventStream(Id, client.Object, hub, time);
         var stream = new ServerSentEventsResult<BatchObject>(new EventStream<BatchObject>(source.ReadAsync(), BatchEventStream.ReconnectAfter));
 
         var run = stream.ExecuteAsync(context);
         // 25 s of fake time in 500 ms polls, each advanced only once the stream waits for it.
         for (var i = 0; i < 50; i++)
         {
-            await WaitForTimersAsync(time, 2); // the feed's next read and the watcher's wait
+            await WaitUntilWaitingAsync(hub, time, 1); // the feed waits for its next read, the watcher for the next snapshot
             time.Advance(BatchEventStream.PollInterval);
         }
 
-        await WaitForTimersAsync(time, 2);
+        await WaitUntilWaitingAsync(hub, time, 1);
         finished = true;
         time.Advance(BatchEventStream.PollInterval);
         await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -98,11 +99,11 @@ public sealed class BatchEventStreamTests
 
         for (var i = 0; i < Intervals; i++)
         {
-            await WaitForTimersAsync(time, Watchers + 1); // every watcher waits, and the feed waits for its next read
+            await WaitUntilWaitingAsync(hub, time, Watchers); // every watcher waits, and the feed waits for its next read
             time.Advance(BatchEventStream.PollInterval);
         }
 
-        await WaitForTimersAsync(time, Watchers + 1);
+        await WaitUntilWaitingAsync(hub, time, Watchers);
         var feed = hub.Find(Id)!;
         stop.Cancel();
         await Task.WhenAll(watchers).WaitAsync(TimeSpan.FromSeconds(30));
@@ -133,11 +134,12 @@ public sealed class BatchEventStreamTests
         Assert.Equal(2, limiter.Open);
     }
 
-    private static async Task WaitForTimersAsync(FakeTimeProvider time, int count)
+    // Moves on once the feed has read (and waits on the clock) and every watcher has taken the latest snapshot.
+    private static async Task WaitUntilWaitingAsync(BatchWatchHub hub, FakeTimeProvider time, int watchers)
     {
-        for (var spins = 0; time.PendingTimers < count; spins++)
+        for (var spins = 0; hub.Find(Id) is not { } feed || feed.CaughtUp < watchers || time.PendingTimers < watchers + 1; spins++)
         {
-            Assert.True(spins < 30_000, $"only {time.PendingTimers} of {count} timers are waiting");
+            Assert.True(spins < 30_000, $"{hub.Find(Id)?.CaughtUp} of {watchers} watchers wait; {time.PendingTimers} timers");
             await Task.Delay(1);
         }
     }
