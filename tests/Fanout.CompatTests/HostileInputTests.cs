@@ -78,12 +78,17 @@ public sealed class HostileInputTests(CompatHostFixture fixture, ITestOutputHelp
     [InlineData("/v1/files")]
     public async Task A_zip_bomb_gets_413_in_bounded_memory(string path)
     {
-        // 1 GB of zeros in 1 MB of gzip: 128 gzip members of 8 MB each (a gzip stream may hold several members).
+        // 1 GB of zeros in 1 MB of gzip: 128 gzip members of 8 MB each (a gzip stream may hold several members); for
+        // /v1/files behind a well-formed multipart head, so the zeros are the file's content.
+        var head = path == "/v1/files"
+            ? Compress(Encoding.ASCII.GetBytes("--bomb\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--bomb\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bomb.jsonl\"\r\n\r\n"), "gzip")
+            : [];
         var member = Compress(new byte[8 * 1024 * 1024], "gzip");
-        var bomb = new byte[member.Length * 128];
+        var bomb = new byte[head.Length + (member.Length * 128)];
+        head.CopyTo(bomb, 0);
         for (var i = 0; i < 128; i++)
         {
-            member.CopyTo(bomb, i * member.Length);
+            member.CopyTo(bomb, head.Length + (i * member.Length));
         }
 
         var before = PeakResidentBytes(fixture.Host.ProcessId);

@@ -74,7 +74,7 @@ public sealed partial class OpenAIFileService(
         {
             // The multipart reader's complaints about a malformed body (unexpected end, headers or lines too long).
             await DeleteUploadedAsync(file, cancellationToken).ConfigureAwait(false);
-            return ServiceError.InvalidBody($"The multipart body could not be read: {e.Message}");
+            return ServiceError.InvalidBody(MultipartProblem(e));
         }
 
         if (purpose is not OpenAIFileIds.BatchPurpose)
@@ -224,6 +224,21 @@ public sealed partial class OpenAIFileService(
 
         await outputs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
         return new OpenAIFileDeleted(id);
+    }
+
+    // The reader's own texts speak of its internals ("the content may have already been read by another component");
+    // the client needs to know what in its body is wrong.
+    private static string MultipartProblem(Exception e)
+    {
+        var what = e.Message switch
+        {
+            var m when m.Contains("Unexpected end of Stream", StringComparison.OrdinalIgnoreCase) =>
+                "it ended before the closing boundary (a truncated body, a boundary that does not match the Content-Type's, or a compressed body without Content-Encoding)",
+            var m when m.Contains("limit", StringComparison.OrdinalIgnoreCase) => $"a part's headers are too long ({m.TrimEnd('.')})",
+            var m when m.Contains("boundary", StringComparison.OrdinalIgnoreCase) => "its parts are not separated by the Content-Type's boundary",
+            _ => "it is not well-formed multipart/form-data",
+        };
+        return $"The body must be multipart/form-data with the parts 'purpose' and 'file'; {what}.";
     }
 
     private static ServiceError FileInUse(string id, string? batchId) => ServiceError.Conflict(

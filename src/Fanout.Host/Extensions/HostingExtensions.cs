@@ -83,7 +83,10 @@ public static class HostingExtensions
         }
 
         builder.Services.AddFanoutCore();
-        builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation());
+        builder.Services.AddSingleton<HostRequests>();
+        var includeInternal = config.GetValue(HostRequests.IncludeInternalKey, false);
+        builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation(
+            o => o.Filter = context => HostRequests.ShouldRecord(context, includeInternal)));
 
         var durable = config.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new DurableBackendOptions();
         if (config["backend"] is { Length: > 0 } backend)
