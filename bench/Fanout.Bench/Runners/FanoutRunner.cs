@@ -124,6 +124,11 @@ internal static class FanoutRunner
             await using var watchers = EventWatchers.Open(address, id, scenario.Watchers);
             var (final, done, firstDone, allDone) = await WaitAsync(http, id, scenario.Timeout, cancellationToken).ConfigureAwait(false);
             row.WallSeconds = stopwatch.Elapsed.TotalSeconds;
+            if (scenario.Watchers > 0)
+            {
+                await log.WriteLineAsync($"         {scenario.Watchers} event streams open on the batch received {watchers.Events} progress events").ConfigureAwait(false);
+            }
+
             row.SubmitSeconds = submitted.TotalSeconds;
             row.FirstResultSeconds = submitted.TotalSeconds + firstDone?.TotalSeconds;
             row.AllDoneSeconds = submitted.TotalSeconds + allDone?.TotalSeconds;

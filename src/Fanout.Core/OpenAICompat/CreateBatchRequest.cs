@@ -52,7 +52,7 @@ public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IRe
 
         if (f.ValueKind != JsonValueKind.String || !OpenAIFileIds.IsFileId(f.GetString()!))
         {
-            return Bad("'input_file_id' must be a file id as /v1/files returns it (\"file-\" followed by letters, digits, '_' or '-').");
+            return Bad("'input_file_id' must be a file id as /v1/files returns it (\"file-\" followed by up to 200 letters, digits, '_', '.' or '-').");
         }
 
         if (!root.TryGetProperty("endpoint", out var e) || e.ValueKind != JsonValueKind.String || e.GetString()!.Length is 0 or > 256)
