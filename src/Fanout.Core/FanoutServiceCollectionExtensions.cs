@@ -37,6 +37,9 @@ public static class FanoutServiceCollectionExtensions
             .Validate(o => o.DefaultMaxConcurrency <= o.MaxConcurrencyLimit, "Fanout:Batch:DefaultMaxConcurrency must not exceed Fanout:Batch:MaxConcurrencyLimit.")
             .ValidateOnStart();
 
+        services.AddOptions<SubmitOptions>().BindConfiguration(SubmitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<BatchStore>();
@@ -51,6 +54,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<SubmitRules>();
+        services.TryAddSingleton<SubmitAdmission>();
         services.TryAddSingleton<BatchStarter>();
         services.TryAddSingleton<BatchService>();
         services.TryAddSingleton<BatchSubmitService>();
@@ -59,6 +63,8 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<Estimates.EstimateSettings>();
         services.TryAddSingleton<Estimates.BatchEstimator>();
         services.TryAddSingleton<Retries.BatchRetryService>();
+        services.TryAddSingleton<Watching.BatchWatchHub>();
+        services.TryAddSingleton<Watching.EventStreamLimiter>();
         services.TryAddSingleton<Watching.BatchWatchService>();
         return services;
     }

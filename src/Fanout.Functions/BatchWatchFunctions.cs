@@ -26,7 +26,7 @@ public sealed class BatchWatchFunctions(BatchWatchService watch)
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
-        => new ResultAction(await BatchEndpoints.EventsAsync(id, watch, client, cancellationToken));
+        => new ResultAction(await BatchEndpoints.EventsAsync(id, request, watch, client, cancellationToken));
 
     /// <summary>
     /// <c>GET /healthz</c>. Functions put every HTTP route under the <c>api</c> prefix, so in Azure this is

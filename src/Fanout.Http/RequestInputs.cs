@@ -30,6 +30,18 @@ public static class RequestInputs
             : null;
     }
 
+    /// <summary>
+    /// Who is calling, for per-key bounds: a hash of the key the request presents (<c>api-key</c>, <c>Authorization</c>,
+    /// a Functions key in <c>x-functions-key</c> or <c>code</c>), or empty when it presents none. Never the key itself.
+    /// </summary>
+    public static string CallerKey(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string? key = new[] { request.Headers["api-key"].ToString(), request.Headers.Authorization.ToString(), request.Headers["x-functions-key"].ToString(), request.Query["code"].ToString() }
+            .FirstOrDefault(k => k.Length > 0);
+        return key is null ? string.Empty : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+    }
+
     /// <summary>The body, with the server's own "request too large" turned into <see cref="BodyTooLargeException"/>.</summary>
     public static Stream Body(HttpRequest request)
     {

@@ -18,6 +18,10 @@ public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
 {
     private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
 
+    // All watchers of a batch are handed the same object per status read (BatchStatusFeed): it is formatted once,
+    // not once per open stream.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<T, Formatted> Cache = [];
+
     /// <summary>The events.</summary>
     public EventStream<T> Stream { get; } = stream;
 
@@ -32,6 +36,12 @@ public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
         bytes[^2] = (byte)'\n';
         bytes[^1] = (byte)'\n';
         return bytes;
+    }
+
+    private static byte[] FormatShared(string name, T data)
+    {
+        var formatted = Cache.GetValue(data, d => new Formatted(name, Format(name, d)));
+        return formatted.Name == name ? formatted.Bytes : Format(name, data);
     }
 
     /// <inheritdoc />
@@ -51,7 +61,7 @@ public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
             await WriteAsync(response, Encoding.UTF8.GetBytes($"retry: {retry}\n\n"), cancellationToken).ConfigureAwait(false);
             await foreach (var item in Stream.Events.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                await WriteAsync(response, item.IsKeepAlive ? KeepAlive : Format(item.Name ?? "message", item.Data!), cancellationToken).ConfigureAwait(false);
+                await WriteAsync(response, item.IsKeepAlive ? KeepAlive : FormatShared(item.Name ?? "message", item.Data!), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -65,4 +75,6 @@ public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
         await response.Body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
         await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private sealed record Formatted(string Name, byte[] Bytes);
 }

@@ -2,6 +2,7 @@ using Azure.Monitor.OpenTelemetry.Exporter;
 using Fanout.Core.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -38,6 +39,7 @@ public static class TelemetryServiceCollectionExtensions
             .ConfigureResource(r => r.AddService(configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : serviceName))
             .WithTracing(t => t.AddSource(FanoutTelemetry.Name))
             .WithMetrics(m => m.AddMeter(FanoutTelemetry.Name));
+        services.AddHostedService<ZeroCounters>();
         if (otlp)
         {
             // Endpoint, protocol and headers come from the standard OTEL_EXPORTER_OTLP_* variables.

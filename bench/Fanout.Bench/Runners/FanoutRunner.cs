@@ -65,6 +65,7 @@ internal static class FanoutRunner
 
             // The task hub is thrown away after the run: no need to drain it on stop.
             ["Fanout:Durable:DrainTimeout"] = "00:00:00",
+            ["Fanout:Host:MaxEventStreams"] = Math.Max(200, scenario.Watchers).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         if (scenario.CallTimeoutSeconds > 0)
         {
@@ -120,8 +121,14 @@ internal static class FanoutRunner
             var stopwatch = Stopwatch.StartNew();
             var id = await SubmitAsync(http, body, scenario.MaxConcurrency, cancellationToken).ConfigureAwait(false);
             var submitted = stopwatch.Elapsed;
+            await using var watchers = EventWatchers.Open(address, id, scenario.Watchers);
             var (final, done, firstDone, allDone) = await WaitAsync(http, id, scenario.Timeout, cancellationToken).ConfigureAwait(false);
             row.WallSeconds = stopwatch.Elapsed.TotalSeconds;
+            if (scenario.Watchers > 0)
+            {
+                await log.WriteLineAsync($"         {scenario.Watchers} event streams open on the batch received {watchers.Events} progress events").ConfigureAwait(false);
+            }
+
             row.SubmitSeconds = submitted.TotalSeconds;
             row.FirstResultSeconds = submitted.TotalSeconds + firstDone?.TotalSeconds;
             row.AllDoneSeconds = submitted.TotalSeconds + allDone?.TotalSeconds;

@@ -14,6 +14,7 @@ namespace Fanout.Bench.Scenarios;
 /// <param name="FailureRate">Fraction of calls the simulator answers 500 (fault scenario).</param>
 /// <param name="HangRate">Fraction of calls the simulator never answers, until the client's timeout cuts them (fault scenario).</param>
 /// <param name="CallTimeoutSeconds">Per-call timeout of every runner's client (<c>Fanout:OpenAI:TimeoutSeconds</c>, the baseline's NetworkTimeout); 0 = defaults.</param>
+/// <param name="Watchers">Event streams (<c>GET /api/batches/{id}/events</c>) kept open on the measured batch while it runs (Fanout runners only).</param>
 internal sealed record Scenario(
     string Name,
     int Count,
@@ -24,7 +25,8 @@ internal sealed record Scenario(
     int QuotaWindowSeconds = 60,
     double FailureRate = 0,
     double HangRate = 0,
-    int CallTimeoutSeconds = 0)
+    int CallTimeoutSeconds = 0,
+    int Watchers = 0)
 {
     /// <summary>Whether the simulator injects faults in this scenario.</summary>
     public bool HasFaults => FailureRate > 0 || HangRate > 0;

@@ -24,6 +24,9 @@ internal static partial class ScenarioCatalog
         // must still complete (retried inside the activity, then by durable timers), in order, with its own answer.
         new("faults", 1000, 50, 100, FailureRate: 0.10, HangRate: 0.05, CallTimeoutSeconds: 2),
 
+        // Issue 22: n1000-c50-l500 with 500 event streams open on the batch; compare its prompts/s with that row's.
+        new("watchers", 1000, 50, 500, Watchers: 500),
+
         new("quick-seed", 10, 10, 1000, Quick: true),
         new("quick-n300-c30-l200", 300, 30, 200, Quick: true),
         new("quick-n300-c50-l0", 300, 50, 0, Quick: true),
@@ -42,7 +45,7 @@ internal static partial class ScenarioCatalog
         {
             var scenario = All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
                 ?? Custom(name)
-                ?? throw new ArgumentException($"Unknown scenario '{name}'. Known: {string.Join(", ", All.Select(s => s.Name))}, or any n<N>-c<C>-l<L ms>.");
+                ?? throw new ArgumentException($"Unknown scenario '{name}'. Known: {string.Join(", ", All.Select(s => s.Name))}, or any n<N>-c<C>-l<L ms>[-w<watchers>].");
             selected.Add(scenario);
         }
 
@@ -59,9 +62,11 @@ internal static partial class ScenarioCatalog
         }
 
         int Group(int i) => int.Parse(match.Groups[i].Value, CultureInfo.InvariantCulture);
-        return Group(1) > 0 && Group(2) > 0 ? new Scenario(name.ToLowerInvariant(), Group(1), Group(2), Group(3)) : null;
+        return Group(1) > 0 && Group(2) > 0
+            ? new Scenario(name.ToLowerInvariant(), Group(1), Group(2), Group(3), Watchers: match.Groups[4].Success ? Group(4) : 0)
+            : null;
     }
 
-    [GeneratedRegex("^n([0-9]{1,7})-c([0-9]{1,5})-l([0-9]{1,6})$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^n([0-9]{1,7})-c([0-9]{1,5})-l([0-9]{1,6})(?:-w([0-9]{1,5}))?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CustomName();
 }

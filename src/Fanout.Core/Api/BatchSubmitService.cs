@@ -1,5 +1,7 @@
+using Azure;
 using Fanout.Core.Estimates;
 using Fanout.Core.Jsonl;
+using Fanout.Core.Models;
 using Fanout.Core.Options;
 using Fanout.Core.Service;
 using Fanout.Core.Storage;
@@ -17,6 +19,7 @@ public sealed partial class BatchSubmitService(
     SubmitRules rules,
     BatchEstimator estimator,
     IOptions<BatchOptions> batchOptions,
+    SubmitAdmission admission,
     ILogger<BatchSubmitService> logger)
 {
     /// <summary><c>POST /api/batches</c>: validates and stores the lines, starts the batch (once per Idempotency-Key).</summary>
@@ -104,21 +107,47 @@ public sealed partial class BatchSubmitService(
                 return estimate.Lines == 0 ? EmptyBatch() : new SubmitReply(null, estimate);
             }
 
-            var batchId = idempotencyKey is null ? BatchIds.New() : BatchIds.Idempotent(idempotencyKey);
-            var prepared = await preparer.PrepareAsync(batchId, lines, batchOptions.Value.ChunkSize, cancellationToken).ConfigureAwait(false);
-            if (prepared.Total == 0)
+            // The store takes a bounded number of submits at once; past that, 503 before anything is stored.
+            var turn = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
+            if (!turn.IsSuccess)
             {
-                return EmptyBatch();
+                return turn.Error;
             }
 
-            var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens);
-            var batch = await starter.StartAndDescribeAsync(client, input, prepared.Total, cancellationToken).ConfigureAwait(false);
-            LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
-            return new SubmitReply(batch, null);
+            using (turn.Value)
+            {
+                var batchId = idempotencyKey is null ? BatchIds.New() : BatchIds.Idempotent(idempotencyKey);
+                PreparedBatch prepared;
+                try
+                {
+                    prepared = await preparer.PrepareAsync(batchId, lines, batchOptions.Value.ChunkSize, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Nothing is scheduled: no batch exists, the client may send again.
+                    LogStoreFailed(logger, e, batchId);
+                    return admission.Busy("storage did not answer");
+                }
+
+                if (prepared.Total == 0)
+                {
+                    return EmptyBatch();
+                }
+
+                var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens);
+                var batch = await starter.StartAndDescribeAsync(client, input, prepared.Total, cancellationToken).ConfigureAwait(false);
+                LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
+                return new SubmitReply(batch, null);
+            }
         }
         catch (Exception e) when (e is BatchLimitExceededException or BodyTooLargeException)
         {
             return TooLarge(e);
+        }
+        catch (BatchNotStartedException e)
+        {
+            LogStoreFailed(logger, e, e.BatchId);
+            return admission.NotStarted(e);
         }
     }
 
@@ -146,6 +175,9 @@ public sealed partial class BatchSubmitService(
         : e.Message);
 
     private static ServiceError TooLarge(string message) => ServiceError.TooLarge("batch_too_large", message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Submit of batch {BatchId}: storage failed before the batch was scheduled; answering 503")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, string batchId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} submitted: {Total} lines ({Invalid} invalid), cap {Cap}")]
     private static partial void LogSubmitted(ILogger logger, string batchId, int total, int invalid, int cap);

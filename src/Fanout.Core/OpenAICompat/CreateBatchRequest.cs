@@ -45,9 +45,14 @@ public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IRe
             return Bad("The body must be a JSON object {\"input_file_id\", \"endpoint\", \"completion_window\"}.");
         }
 
-        if (!root.TryGetProperty("input_file_id", out var f) || f.ValueKind != JsonValueKind.String || !OpenAIFileIds.IsFileId(f.GetString()!))
+        if (!root.TryGetProperty("input_file_id", out var f) || f.ValueKind == JsonValueKind.Null)
         {
             return Bad("'input_file_id' is required: the id of a file uploaded to /v1/files with purpose \"batch\".");
+        }
+
+        if (f.ValueKind != JsonValueKind.String || !OpenAIFileIds.IsFileId(f.GetString()!))
+        {
+            return Bad("'input_file_id' must be a file id as /v1/files returns it (\"file-\" followed by up to 200 letters, digits, '_', '.' or '-').");
         }
 
         if (!root.TryGetProperty("endpoint", out var e) || e.ValueKind != JsonValueKind.String || e.GetString()!.Length is 0 or > 256)

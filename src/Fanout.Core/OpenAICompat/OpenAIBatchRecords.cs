@@ -29,6 +29,14 @@ public sealed class OpenAIBatchRecords(OpenAIFilesContainer container)
             Container.GetBlobClient(BatchesPrefix + batchId).UploadAsync(BinaryData.Empty, origin, cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>Forgets a batch that was recorded but never created (its input file was gone when it was claimed).</summary>
+    public async Task ForgetBatchAsync(string batchId, string fileId, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(
+            Container.DeleteBlobIfExistsAsync($"{UsesPrefix}{fileId}/{batchId}", cancellationToken: cancellationToken),
+            Container.DeleteBlobIfExistsAsync(BatchesPrefix + batchId, cancellationToken: cancellationToken)).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// The input file id and endpoint a batch was made with through <c>/v1/batches</c>; nulls for a batch made through
     /// <c>/api/batches</c> (or recorded before the record carried them).
@@ -47,18 +55,18 @@ public sealed class OpenAIBatchRecords(OpenAIFilesContainer container)
         }
     }
 
-    /// <summary>The batches that read <paramref name="fileId"/>.</summary>
-    public async Task<List<string>> BatchesUsingAsync(string fileId, CancellationToken cancellationToken)
+    /// <summary>The batches that read <paramref name="fileId"/>, with when each use was recorded.</summary>
+    public async Task<List<(string BatchId, DateTimeOffset RecordedAt)>> BatchesUsingAsync(string fileId, CancellationToken cancellationToken)
     {
         await container.EnsureCreatedAsync().ConfigureAwait(false);
         var prefix = $"{UsesPrefix}{fileId}/";
-        var ids = new List<string>();
+        var uses = new List<(string, DateTimeOffset)>();
         await foreach (var item in Container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
         {
-            ids.Add(item.Name[prefix.Length..]);
+            uses.Add((item.Name[prefix.Length..], item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue));
         }
 
-        return ids;
+        return uses;
     }
 
     /// <summary>Forgets which batches read <paramref name="fileId"/> (the file was deleted).</summary>

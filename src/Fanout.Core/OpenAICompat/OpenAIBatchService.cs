@@ -1,3 +1,4 @@
+using Azure;
 using Fanout.Core.Api;
 using Fanout.Core.Jsonl;
 using Fanout.Core.Models;
@@ -24,7 +25,8 @@ public sealed partial class OpenAIBatchService(
     IOptions<OpenAIOptions> openAIOptions,
     TimeProvider time,
     ILogger<OpenAIBatchService> logger,
-    IStorageFlush storageFlush,
+    BatchStarter starter,
+    SubmitAdmission admission,
     OpenAIFilesContainer container)
 {
     /// <summary>
@@ -48,17 +50,60 @@ public sealed partial class OpenAIBatchService(
         var form = read.Value;
         if (await files.GetAsync(form.InputFileId, cancellationToken).ConfigureAwait(false) is not { Purpose: OpenAIFileIds.BatchPurpose })
         {
-            return ServiceError.NotFound("file_not_found", $"No input file '{form.InputFileId}' of purpose \"batch\"; upload it to /v1/files first.");
+            return InputFileNotFound(form.InputFileId);
         }
 
-        var input = ToInput(form, time.GetUtcNow());
-        await records.RecordBatchAsync(input.BatchId, form.InputFileId, form.Endpoint, cancellationToken).ConfigureAwait(false);
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new StartOrchestrationOptions(input.BatchId), cancellationToken).ConfigureAwait(false);
-        await storageFlush.FlushAsync(cancellationToken).ConfigureAwait(false); // a created batch survives a power loss
-        LogBatchCreated(logger, input.BatchId, form.InputFileId, form.Endpoint);
-        var meta = await client.GetInstanceAsync(input.BatchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
-        return meta is null ? view.Scheduled(input) : await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false);
+        // The store takes a bounded number of creates at once; past that, 503 before anything is stored.
+        var turn = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
+        if (!turn.IsSuccess)
+        {
+            return turn.Error;
+        }
+
+        using (turn.Value)
+        {
+            var input = ToInput(form, time.GetUtcNow());
+            try
+            {
+                // The use first, then the claim (a conditional write on the file): a delete either sees the use and
+                // answers 409, or deletes the file before the claim, which then finds no file (OpenAIFileService.DeleteAsync).
+                await records.RecordBatchAsync(input.BatchId, form.InputFileId, form.Endpoint, cancellationToken).ConfigureAwait(false);
+                if (!await files.ClaimAsync(form.InputFileId, input.BatchId, cancellationToken).ConfigureAwait(false))
+                {
+                    await records.ForgetBatchAsync(input.BatchId, form.InputFileId, CancellationToken.None).ConfigureAwait(false);
+                    return InputFileNotFound(form.InputFileId);
+                }
+
+                await starter.StartAsync(client, input, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogCreateFailed(logger, e, input.BatchId);
+                return admission.Busy("storage did not answer");
+            }
+            catch (BatchNotStartedException e)
+            {
+                LogCreateFailed(logger, e, input.BatchId);
+                return admission.NotStarted(e);
+            }
+
+            LogBatchCreated(logger, input.BatchId, form.InputFileId, form.Endpoint);
+            try
+            {
+                var meta = await client.GetInstanceAsync(input.BatchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+                return meta is null ? view.Scheduled(input) : await view.ReadAsync(meta, client, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Created: a failed read of it must not turn the answer into an error.
+                LogCreateFailed(logger, e, input.BatchId);
+                return view.Scheduled(input);
+            }
+        }
     }
+
+    private static ServiceError InputFileNotFound(string fileId) =>
+        ServiceError.NotFound("file_not_found", $"No input file '{fileId}' of purpose \"batch\"; upload it to /v1/files first.");
 
     /// <summary>
     /// <c>GET /v1/batches/{id}</c>: any batch of the store, also one submitted to <c>/api/batches</c>, and a finished
@@ -166,6 +211,9 @@ public sealed partial class OpenAIBatchService(
             Endpoint: form.Endpoint,
             MaxTotalTokens: form.MaxTotalTokens);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Create of batch {BatchId}: storage failed")]
+    private static partial void LogCreateFailed(ILogger logger, Exception exception, string batchId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} created from file {FileId} for {Endpoint}")]
     private static partial void LogBatchCreated(ILogger logger, string batchId, string fileId, string endpoint);

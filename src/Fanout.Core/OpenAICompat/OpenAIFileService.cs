@@ -24,6 +24,10 @@ public sealed partial class OpenAIFileService(
 {
     private const int MaxPurposeBytes = 64;
 
+    // A use recorded this recently by a batch that does not exist yet is a create in progress (record, claim,
+    // schedule take well under this); an older one is left by a create that failed before scheduling.
+    private static readonly TimeSpan CreateWindow = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// <c>POST /v1/files</c> (multipart: <c>purpose=batch</c>, <c>file</c>): streams the file into storage, checking the
     /// limits as it goes. <paramref name="upload"/> is null when the body is not <c>multipart/form-data</c> (415).
@@ -70,7 +74,7 @@ public sealed partial class OpenAIFileService(
         {
             // The multipart reader's complaints about a malformed body (unexpected end, headers or lines too long).
             await DeleteUploadedAsync(file, cancellationToken).ConfigureAwait(false);
-            return ServiceError.InvalidBody($"The multipart body could not be read: {e.Message}");
+            return ServiceError.InvalidBody(MultipartProblem(e));
         }
 
         if (purpose is not OpenAIFileIds.BatchPurpose)
@@ -186,18 +190,28 @@ public sealed partial class OpenAIFileService(
             return OpenAIErrors.FileNotFound(id);
         }
 
-        foreach (var batchId in await records.BatchesUsingAsync(id, cancellationToken).ConfigureAwait(false))
+        // Read the file's version before its uses: a batch create records its use, then claims the file with a
+        // conditional write. Either the use is seen here, or the claim comes later and the delete below (conditional
+        // on this version) fails; never a deleted file under a batch that was told 200.
+        var version = await files.VersionAsync(id, cancellationToken).ConfigureAwait(false);
+        foreach (var (batchId, recordedAt) in await records.BatchesUsingAsync(id, cancellationToken).ConfigureAwait(false))
         {
-            if (await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false) is { } meta && !BatchLookup.IsFinished(meta.RuntimeStatus))
+            var meta = await client.GetInstanceAsync(batchId, cancellationToken).ConfigureAwait(false);
+            if (meta is null ? time.GetUtcNow() - recordedAt < CreateWindow : !BatchLookup.IsFinished(meta.RuntimeStatus))
             {
-                return ServiceError.Conflict("file_in_use", $"File {id} is the input of batch {batchId}, which is still running; cancel it or wait until it finishes.");
+                return FileInUse(id, batchId);
             }
         }
 
-        var deleted = await files.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
-        await records.ForgetUsesAsync(id, cancellationToken).ConfigureAwait(false);
-        if (deleted)
+        if (version is { } unchanged)
         {
+            if (!await files.DeleteIfUnchangedAsync(id, unchanged, cancellationToken).ConfigureAwait(false))
+            {
+                // Claimed by a batch create since the version was read (or deleted by another call).
+                return await files.GetAsync(id, cancellationToken).ConfigureAwait(false) is null ? OpenAIErrors.FileNotFound(id) : FileInUse(id, null);
+            }
+
+            await records.ForgetUsesAsync(id, cancellationToken).ConfigureAwait(false);
             return new OpenAIFileDeleted(id);
         }
 
@@ -211,6 +225,27 @@ public sealed partial class OpenAIFileService(
         await outputs.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
         return new OpenAIFileDeleted(id);
     }
+
+    // The reader's own texts speak of its internals ("the content may have already been read by another component");
+    // the client needs to know what in its body is wrong.
+    private static string MultipartProblem(Exception e)
+    {
+        var what = e.Message switch
+        {
+            var m when m.Contains("Unexpected end of Stream", StringComparison.OrdinalIgnoreCase) =>
+                "it ended before the closing boundary (a truncated body, a boundary that does not match the Content-Type's, or a compressed body without Content-Encoding)",
+            var m when m.Contains("limit", StringComparison.OrdinalIgnoreCase) => $"a part's headers are too long ({m.TrimEnd('.')})",
+            var m when m.Contains("boundary", StringComparison.OrdinalIgnoreCase) => "its parts are not separated by the Content-Type's boundary",
+            _ => "it is not well-formed multipart/form-data",
+        };
+        return $"The body must be multipart/form-data with the parts 'purpose' and 'file'; {what}.";
+    }
+
+    private static ServiceError FileInUse(string id, string? batchId) => ServiceError.Conflict(
+        "file_in_use",
+        batchId is null
+            ? $"File {id} was just claimed as the input of a batch being created; cancel that batch or wait until it finishes."
+            : $"File {id} is the input of batch {batchId}, which is still running (or being created); cancel it or wait until it finishes.");
 
     private static async Task<string> ReadSmallTextAsync(Stream body, CancellationToken cancellationToken)
     {

@@ -85,6 +85,73 @@ public sealed class OpenAIFileStore(OpenAIFilesContainer container)
         return deleted.Value;
     }
 
+    /// <summary>The file's version (its ETag), or null when there is no such file.</summary>
+    public async Task<ETag?> VersionAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await Container.GetBlobClient(id).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.ETag;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a file only if it is still at <paramref name="version"/>: false when a batch claimed it since
+    /// (<see cref="ClaimAsync"/> changed it) or it is gone.
+    /// </summary>
+    public async Task<bool> DeleteIfUnchangedAsync(string id, ETag version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var deleted = await Container.DeleteBlobIfExistsAsync(id, conditions: new BlobRequestConditions { IfMatch = version }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return deleted.Value;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Claims file <paramref name="id"/> for batch <paramref name="batchId"/>: a conditional write on the file (its
+    /// metadata gains <c>claimed_by</c>, at the version just read), so a delete that read the file before the claim
+    /// fails its own conditional delete. False when the file is gone (or no longer a batch input).
+    /// </summary>
+    public async Task<bool> ClaimAsync(string id, string batchId, CancellationToken cancellationToken)
+    {
+        var blob = Container.GetBlobClient(id);
+        while (true)
+        {
+            BlobProperties properties;
+            try
+            {
+                properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return false;
+            }
+
+            var metadata = new Dictionary<string, string>(properties.Metadata) { ["claimed_by"] = batchId };
+            try
+            {
+                await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = properties.ETag }, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return false;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                // Another batch claimed it at the same moment: read it again and claim on top.
+            }
+        }
+    }
+
     private static Dictionary<string, string> Metadata(string filename, string purpose, long createdAt) => new()
     {
         // Metadata values are ASCII: the name is stored escaped.

@@ -17,6 +17,7 @@ public sealed partial class BatchRetryService(
     BatchStarter starter,
     BatchStore store,
     IOptions<BatchOptions> batchOptions,
+    SubmitAdmission admission,
     ILogger<BatchRetryService> logger)
 {
     /// <summary>Metadata key naming the batch a retry runs again.</summary>
@@ -75,9 +76,16 @@ public sealed partial class BatchRetryService(
             metadata: new Dictionary<string, string>(original.Metadata ?? new Dictionary<string, string>()) { [RetryOfKey] = id },
             maxTotalTokens: original.MaxTotalTokens,
             retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}"));
-        var batch = await starter.StartAndDescribeAsync(client, input, lines, cancellationToken).ConfigureAwait(false);
-        LogRetry(logger, retryId, id, lines, invalid);
-        return batch;
+        try
+        {
+            var batch = await starter.StartAndDescribeAsync(client, input, lines, cancellationToken).ConfigureAwait(false);
+            LogRetry(logger, retryId, id, lines, invalid);
+            return batch;
+        }
+        catch (BatchNotStartedException e)
+        {
+            return admission.NotStarted(e);
+        }
     }
 
     /// <summary><c>GET /api/batches/{id}/results?merged=true</c>: the merged output of a finished retry batch.</summary>

@@ -1,20 +1,18 @@
 using System.Runtime.CompilerServices;
-using Fanout.Core.Api;
 using Fanout.Core.Models;
 using Fanout.Core.Service;
-using Fanout.Core.Storage;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
 
 namespace Fanout.Core.Watching;
 
 /// <summary>
-/// The live events of one batch, transport-free: reads the batch object (the one <c>GET /api/batches/{id}</c>
-/// returns) every <see cref="PollInterval"/>, yields a <c>progress</c> event when its status changed or
-/// <see cref="EventInterval"/> has passed, a keep-alive every <see cref="KeepAliveInterval"/> (whatever else was
-/// sent: some proxies want to see one), and ends after the event that carries a final status.
+/// The live events of one watcher of a batch, transport-free: takes the batch object from the batch's shared
+/// <see cref="BatchStatusFeed"/> (read once every <see cref="PollInterval"/> for all watchers), yields a
+/// <c>progress</c> event when its status changed or <see cref="EventInterval"/> has passed, a keep-alive every
+/// <see cref="KeepAliveInterval"/> (whatever else was sent: some proxies want to see one), and ends after the event
+/// that carries a final status.
 /// </summary>
-internal sealed partial class BatchEventStream(string batchId, DurableTaskClient client, BatchStore store, TimeProvider time, ILogger logger)
+internal sealed class BatchEventStream(string batchId, DurableTaskClient client, BatchWatchHub hub, TimeProvider time, IDisposable? slot = null)
 {
     /// <summary>The name of the events.</summary>
     public const string ProgressEvent = "progress";
@@ -37,55 +35,50 @@ internal sealed partial class BatchEventStream(string batchId, DurableTaskClient
     /// <summary>The events, until the final one, the batch is purged, or <paramref name="cancellationToken"/> fires.</summary>
     public async IAsyncEnumerable<ServiceEvent<BatchObject>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        string? lastStatus = null;
-        var lastEvent = DateTimeOffset.MinValue;
-        var lastComment = time.GetUtcNow();
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var now = time.GetUtcNow();
-            var (batch, purged) = await ReadBatchAsync(cancellationToken).ConfigureAwait(false);
-            if (purged)
-            {
-                // Purged while watched: nothing more will come.
-                yield break;
-            }
-
-            if (batch is not null && (batch.Status != lastStatus || now - lastEvent >= EventInterval))
-            {
-                yield return new ServiceEvent<BatchObject>(ProgressEvent, batch);
-                lastStatus = batch.Status;
-                lastEvent = now;
-                if (IsFinal(batch.Status))
-                {
-                    yield break;
-                }
-            }
-
-            if (now - lastComment >= KeepAliveInterval)
-            {
-                yield return ServiceEvent<BatchObject>.KeepAlive;
-                lastComment = now;
-            }
-
-            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<(BatchObject? Batch, bool Purged)> ReadBatchAsync(CancellationToken cancellationToken)
-    {
+        var (feed, lease) = hub.Join(batchId, client);
         try
         {
-            var meta = await client.GetInstanceAsync(batchId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
-            return meta is null ? (null, true) : (await BatchObjects.FromMetadataAsync(meta, client, store, cancellationToken).ConfigureAwait(false), false);
+            string? lastStatus = null;
+            var lastEvent = DateTimeOffset.MinValue;
+            var lastComment = time.GetUtcNow();
+            long seen = 0;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var snapshot = await feed.NextAsync(seen, KeepAliveInterval, cancellationToken).ConfigureAwait(false);
+                var now = time.GetUtcNow();
+                if (snapshot is not null)
+                {
+                    seen = snapshot.Version;
+                    if (snapshot.Purged)
+                    {
+                        // Purged while watched: nothing more will come.
+                        yield break;
+                    }
+
+                    var batch = snapshot.Batch!;
+                    if (batch.Status != lastStatus || now - lastEvent >= EventInterval)
+                    {
+                        yield return new ServiceEvent<BatchObject>(ProgressEvent, batch);
+                        lastStatus = batch.Status;
+                        lastEvent = now;
+                        if (IsFinal(batch.Status))
+                        {
+                            yield break;
+                        }
+                    }
+                }
+
+                if (now - lastComment >= KeepAliveInterval)
+                {
+                    yield return ServiceEvent<BatchObject>.KeepAlive;
+                    lastComment = now;
+                }
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        finally
         {
-            // A storage hiccup: keep the stream, try again at the next poll.
-            LogReadFailed(logger, e, batchId);
-            return (null, false);
+            lease.Dispose();
+            slot?.Dispose();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Event stream of batch {BatchId}: reading its status failed; trying again")]
-    private static partial void LogReadFailed(ILogger logger, Exception exception, string batchId);
 }

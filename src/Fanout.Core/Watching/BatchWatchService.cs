@@ -13,7 +13,7 @@ namespace Fanout.Core.Watching;
 /// batches and the health check. Every figure comes from the batch object that <c>GET /api/batches/{id}</c> returns
 /// (<see cref="BatchObjects.FromMetadataAsync"/>).
 /// </summary>
-public sealed partial class BatchWatchService(BatchService batches, BatchStore store, TimeProvider time, ILogger<BatchWatchService> logger)
+public sealed partial class BatchWatchService(BatchService batches, BatchStore store, BatchWatchHub hub, EventStreamLimiter limiter, TimeProvider time, ILogger<BatchWatchService> logger)
 {
     /// <summary>Default page size of the batch list.</summary>
     public const int DefaultListLimit = 20;
@@ -21,13 +21,36 @@ public sealed partial class BatchWatchService(BatchService batches, BatchStore s
     /// <summary>Largest page size of the batch list.</summary>
     public const int MaxListLimit = 100;
 
-    /// <summary><c>GET /api/batches/{id}/events</c>: <c>progress</c> events until the batch reaches a final status.</summary>
-    public async Task<ServiceResult<EventStream<BatchObject>>> EventsAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>GET /api/batches/{id}/events</c>: <c>progress</c> events until the batch reaches a final status. All watchers
+    /// of a batch share one status read per interval (<see cref="BatchWatchHub"/>); a caller beyond
+    /// <c>Fanout:Host:MaxEventStreams</c> open streams (of its <paramref name="key"/>, or of the host) gets 429.
+    /// </summary>
+    public async Task<ServiceResult<EventStream<BatchObject>>> EventsAsync(string id, DurableTaskClient client, CancellationToken cancellationToken, string key = "")
     {
-        var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
-        return found.IsSuccess
-            ? new EventStream<BatchObject>(new BatchEventStream(id, client, store, time, logger).ReadAsync(), BatchEventStream.ReconnectAfter)
-            : found.Error;
+        var slot = limiter.TryOpen(key);
+        if (!slot.IsSuccess)
+        {
+            return slot.Error;
+        }
+
+        try
+        {
+            var found = await BatchLookup.FindAsync(id, client, cancellationToken).ConfigureAwait(false);
+            if (!found.IsSuccess)
+            {
+                slot.Value.Dispose();
+                return found.Error;
+            }
+
+            // The slot is given back when the stream ends (or the client goes away).
+            return new EventStream<BatchObject>(new BatchEventStream(id, client, hub, time, slot.Value).ReadAsync(), BatchEventStream.ReconnectAfter);
+        }
+        catch
+        {
+            slot.Value.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -45,6 +45,11 @@ public static class HostingExtensions
         // and answers 413 batch_too_large. Kestrel's own limit stays off so that, after that early 413, Kestrel can drain
         // the rest of the body (bounded by its 5 s drain timeout) and the client reads the answer instead of a broken pipe.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+
+        // gzip, br (and deflate) bodies are decoded as they are read, so those limits count the decoded bytes: a
+        // zip bomb meets the same 413 at MaxBytes, in bounded memory. Any other encoding gets 415 (ContentEncodings).
+        builder.Services.AddRequestDecompression();
+        builder.Services.AddTransient<IStartupFilter, RequestDecompressionStartupFilter>();
         var batch = config.GetSection(BatchOptions.SectionName).Get<BatchOptions>() ?? new BatchOptions();
 
         try
@@ -56,7 +61,7 @@ public static class HostingExtensions
                 var dataDirectory = config["Fanout:Host:DataDirectory"] ?? Path.Combine(RepoRoot.FindFromHere() ?? Directory.GetCurrentDirectory(), ".fanout", "azurite");
                 embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, azurite, null, cancellationToken, azuriteSettings).ConfigureAwait(false);
                 config["Fanout:Storage:ConnectionString"] = embedded.Azurite.ConnectionString;
-                builder.Services.AddSingleton<IStorageFlush>(new EmbeddedAzuriteFlush(embedded));
+                builder.Services.AddSingleton<IStorageFlush>(new GroupedStorageFlush(new EmbeddedAzuriteFlush(embedded)));
                 var how = embedded.Azurite.Adopted ? "adopted the running" : "started";
                 await console.WriteLineAsync($"Storage: {how} embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
             }
@@ -78,7 +83,10 @@ public static class HostingExtensions
         }
 
         builder.Services.AddFanoutCore();
-        builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation());
+        builder.Services.AddSingleton<HostRequests>();
+        var includeInternal = config.GetValue(HostRequests.IncludeInternalKey, false);
+        builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation(
+            o => o.Filter = context => HostRequests.ShouldRecord(context, includeInternal)));
 
         var durable = config.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new DurableBackendOptions();
         if (config["backend"] is { Length: > 0 } backend)

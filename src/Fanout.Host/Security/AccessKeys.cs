@@ -38,8 +38,27 @@ public static class AccessKeys
             return;
         }
 
+        // The configured addresses, checked before anything starts (a clear early exit); BindGuard checks what was
+        // actually bound once the server has started, which also covers Kestrel:Endpoints and addresses set in code.
         var urls = FirstNonEmpty(configuration["urls"], configuration["ASPNETCORE_URLS"], configuration["Fanout:Host:Urls"]) ?? defaultUrls;
-        var exposed = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(u => !IsLoopback(u));
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>();
+        EnsureSafeAddresses(configuration, urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Concat(endpoints));
+    }
+
+    /// <summary>
+    /// Throws a configuration error (exit code 2, one line naming the setting) when one of <paramref name="addresses"/>
+    /// is beyond loopback and <see cref="SettingName"/> is not set.
+    /// </summary>
+    public static void EnsureSafeAddresses(IConfiguration configuration, IEnumerable<string> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (!string.IsNullOrEmpty(configuration[SettingName]))
+        {
+            return;
+        }
+
+        var exposed = addresses.FirstOrDefault(u => !IsLoopback(u));
         if (exposed is not null)
         {
             throw new OptionsValidationException(SettingName, typeof(string), [
@@ -114,7 +133,13 @@ public static class AccessKeys
 
     /// <summary>Adds the key check in front of every route when <see cref="SettingName"/> is set.</summary>
     public static IServiceCollection AddFanoutAccessKeys(this IServiceCollection services)
-        => services.AddTransient<IStartupFilter, AccessKeyStartupFilter>();
+    {
+        // The bind guard's gate comes first: no request reaches anything before the bound addresses are checked.
+        services.AddSingleton<BindGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<BindGuard>());
+        services.AddTransient<IStartupFilter, BindGuard.StartupFilter>();
+        return services.AddTransient<IStartupFilter, AccessKeyStartupFilter>();
+    }
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 

@@ -18,6 +18,11 @@ public static class BatchEndpoints
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(service);
+        if (ContentEncodings.Check(request) is { } encoding)
+        {
+            return ErrorResults.ToResult(encoding);
+        }
+
         var format = SubmitFormats.Read(request);
         if (!format.IsSuccess)
         {
@@ -70,10 +75,10 @@ public static class BatchEndpoints
     }
 
     /// <summary><c>GET /api/batches/{id}/events</c>: server-sent events.</summary>
-    public static async Task<IResult> EventsAsync(string id, BatchWatchService watch, DurableTaskClient client, CancellationToken cancellationToken)
+    public static async Task<IResult> EventsAsync(string id, HttpRequest request, BatchWatchService watch, DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(watch);
-        return (await watch.EventsAsync(id, client, cancellationToken).ConfigureAwait(false)).ToHttp(ServiceResults.Events);
+        return (await watch.EventsAsync(id, client, cancellationToken, RequestInputs.CallerKey(request)).ConfigureAwait(false)).ToHttp(ServiceResults.Events);
     }
 
     /// <summary><c>POST /api/batches/{id}/cancel</c>: 202.</summary>

@@ -15,7 +15,9 @@ public static class OpenAIHandlers
     public static async Task<IResult> UploadFileAsync(HttpRequest request, OpenAIFileService files, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
-        return (await files.UploadAsync(OpenAIRequestInputs.Upload(request), cancellationToken).ConfigureAwait(false)).ToHttp();
+        return ContentEncodings.Check(request) is { } encoding
+            ? ErrorResults.ToResult(encoding)
+            : (await files.UploadAsync(OpenAIRequestInputs.Upload(request), cancellationToken).ConfigureAwait(false)).ToHttp();
     }
 
     /// <summary><c>GET /v1/files</c>.</summary>
@@ -50,7 +52,9 @@ public static class OpenAIHandlers
     public static async Task<IResult> CreateBatchAsync(HttpRequest request, OpenAIBatchService batches, DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batches);
-        return (await batches.CreateAsync(OpenAIRequestInputs.JsonBody(request), client, cancellationToken).ConfigureAwait(false)).ToHttp();
+        return ContentEncodings.Check(request) is { } encoding
+            ? ErrorResults.ToResult(encoding)
+            : (await batches.CreateAsync(OpenAIRequestInputs.JsonBody(request), client, cancellationToken).ConfigureAwait(false)).ToHttp();
     }
 
     /// <summary><c>GET /v1/batches</c>.</summary>

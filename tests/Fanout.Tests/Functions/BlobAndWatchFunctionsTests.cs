@@ -90,7 +90,7 @@ public sealed class BlobAndWatchFunctionsTests
         h.AddBatch("batch_done", OrchestrationRuntimeStatus.Completed, new BatchResult(BatchStatus.Completed, 3, new BatchCounts(Completed: 3), 1_764_000_100));
 
         var events = await BatchHttpFunctionsTests.BothAsync(
-            r => h.WatchFunctions.EventsAsync(r, "batch_done", h.Client.Object, default), r => BatchEndpoints.EventsAsync("batch_done", h.Watch, h.Client.Object, default));
+            r => h.WatchFunctions.EventsAsync(r, "batch_done", h.Client.Object, default), r => BatchEndpoints.EventsAsync("batch_done", r, h.Watch, h.Client.Object, default));
         Assert.Equal(200, events.Status);
         Assert.Equal("text/event-stream; charset=utf-8", events.ContentType);
         Assert.Equal("no-cache", events.Headers["Cache-Control"]);
@@ -98,7 +98,7 @@ public sealed class BlobAndWatchFunctionsTests
         Assert.Single(events.Body.Split("event: progress"), s => s.Contains("\"status\":\"completed\"", StringComparison.Ordinal));
 
         var missing = await BatchHttpFunctionsTests.BothAsync(
-            r => h.WatchFunctions.EventsAsync(r, "batch_gone", h.Client.Object, default), r => BatchEndpoints.EventsAsync("batch_gone", h.Watch, h.Client.Object, default));
+            r => h.WatchFunctions.EventsAsync(r, "batch_gone", h.Client.Object, default), r => BatchEndpoints.EventsAsync("batch_gone", r, h.Watch, h.Client.Object, default));
         BatchHttpFunctionsTests.AssertError(missing, 404, "batch_not_found", "No batch with id 'batch_gone'.");
     }
 

@@ -52,13 +52,15 @@ internal sealed class TriggerHarness
                 return options.InstanceId!;
             });
         Flush = new Mock<IStorageFlush>();
-        Starter = new BatchStarter(Store, batchOptions, openAIOptions, TimeProvider.System, Flush.Object, NullLogger<BatchStarter>.Instance);
+        var submitOptions = Microsoft.Extensions.Options.Options.Create(new SubmitOptions());
+        Admission = new SubmitAdmission(submitOptions);
+        Starter = new BatchStarter(Store, batchOptions, openAIOptions, TimeProvider.System, Flush.Object, submitOptions, NullLogger<BatchStarter>.Instance);
         var rules = new SubmitRules(batchOptions);
         var estimator = new BatchEstimator(new EstimateSettings(new ConfigurationBuilder().Build()), batchOptions);
-        Submit = new BatchSubmitService(Starter, new BatchPreparer(Store, batchOptions), Store, rules, estimator, batchOptions, NullLogger<BatchSubmitService>.Instance);
+        Submit = new BatchSubmitService(Starter, new BatchPreparer(Store, batchOptions), Store, rules, estimator, batchOptions, Admission, NullLogger<BatchSubmitService>.Instance);
         Batches = new BatchService(Store);
-        Retries = new BatchRetryService(Starter, Store, batchOptions, NullLogger<BatchRetryService>.Instance);
-        Watch = new BatchWatchService(Batches, Store, TimeProvider.System, NullLogger<BatchWatchService>.Instance);
+        Retries = new BatchRetryService(Starter, Store, batchOptions, Admission, NullLogger<BatchRetryService>.Instance);
+        Watch = new BatchWatchService(Batches, Store, new BatchWatchHub(Store, TimeProvider.System, NullLogger<BatchWatchHub>.Instance), new EventStreamLimiter(Microsoft.Extensions.Options.Options.Create(new EventStreamOptions())), TimeProvider.System, NullLogger<BatchWatchService>.Instance);
         BlobDrops = new BlobDropStarter(Store, Starter, NullLogger<BlobDropStarter>.Instance);
         Http = new BatchHttpFunctions(Submit, Batches, Retries, Watch);
         WatchFunctions = new BatchWatchFunctions(Watch);
@@ -71,6 +73,8 @@ internal sealed class TriggerHarness
     public Mock<DurableTaskClient> Client { get; }
 
     public Mock<IStorageFlush> Flush { get; }
+
+    public SubmitAdmission Admission { get; }
 
     public BatchStore Store { get; }
 

@@ -33,18 +33,19 @@ public sealed class BatchEventStreamTests
         var context = new DefaultHttpContext();
         var body = new MemoryStream();
         context.Response.Body = body;
-        var source = new BatchEventStream(Id, client.Object, Store(), time, NullLogger.Instance);
+        var hub = new BatchWatchHub(Store(), time, NullLogger<BatchWatchHub>.Instance);
+        var source = new BatchEventStream(Id, client.Object, hub, time);
         var stream = new ServerSentEventsResult<BatchObject>(new EventStream<BatchObject>(source.ReadAsync(), BatchEventStream.ReconnectAfter));
 
         var run = stream.ExecuteAsync(context);
         // 25 s of fake time in 500 ms polls, each advanced only once the stream waits for it.
         for (var i = 0; i < 50; i++)
         {
-            await WaitForTimerAsync(time);
+            await WaitUntilWaitingAsync(hub, time, 1); // the feed waits for its next read, the watcher for the next snapshot
             time.Advance(BatchEventStream.PollInterval);
         }
 
-        await WaitForTimerAsync(time);
+        await WaitUntilWaitingAsync(hub, time, 1);
         finished = true;
         time.Advance(BatchEventStream.PollInterval);
         await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -61,11 +62,84 @@ public sealed class BatchEventStreamTests
         Assert.All(events[..^1], e => Assert.Contains("\"status\":\"in_progress\"", e, StringComparison.Ordinal));
     }
 
-    private static async Task WaitForTimerAsync(FakeTimeProvider time)
+    [Fact]
+    public async Task Three_hundred_watchers_of_one_batch_share_one_status_read_per_interval()
     {
-        for (var spins = 0; time.PendingTimers == 0; spins++)
+        const int Watchers = 300;
+        const int Intervals = 6;
+        var time = new FakeTimeProvider();
+        var state = new BatchProgress(BatchStatus.InProgress, 100, new BatchCounts(Completed: 10), 4);
+        var client = new Mock<DurableTaskClient>("test");
+        var reads = 0;
+        client.Setup(c => c.GetInstanceAsync(Id, true, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(() =>
+            {
+                Interlocked.Increment(ref reads);
+                return Meta(OrchestrationRuntimeStatus.Running, state);
+            });
+        var hub = new BatchWatchHub(Store(), time, NullLogger<BatchWatchHub>.Instance);
+        using var stop = new CancellationTokenSource();
+        var received = new int[Watchers];
+        var watchers = Enumerable.Range(0, Watchers).Select(w => Task.Run(async () =>
         {
-            Assert.True(spins < 10_000, "the stream never waited");
+            try
+            {
+                await foreach (var e in new BatchEventStream(Id, client.Object, hub, time).ReadAsync(stop.Token))
+                {
+                    if (!e.IsKeepAlive)
+                    {
+                        Interlocked.Increment(ref received[w]);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })).ToList();
+
+        for (var i = 0; i < Intervals; i++)
+        {
+            await WaitUntilWaitingAsync(hub, time, Watchers); // every watcher waits, and the feed waits for its next read
+            time.Advance(BatchEventStream.PollInterval);
+        }
+
+        await WaitUntilWaitingAsync(hub, time, Watchers);
+        var feed = hub.Find(Id)!;
+        stop.Cancel();
+        await Task.WhenAll(watchers).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Intervals + 1, reads); // t = 0 and one per interval, whatever the number of watchers
+        Assert.Equal(Intervals + 1, feed.Reads);
+        Assert.All(received, r => Assert.Equal(1 + (Intervals / 2), r)); // t = 0, then one per second
+        Assert.Null(hub.Find(Id)); // the last watcher gone, the feed stopped
+    }
+
+    [Fact]
+    public void Event_streams_beyond_the_cap_are_refused_per_host_and_per_key_with_retry_after()
+    {
+        var limiter = new EventStreamLimiter(Microsoft.Extensions.Options.Options.Create(new EventStreamOptions { MaxEventStreams = 2 }));
+
+        var a1 = limiter.TryOpen("key-a");
+        var a2 = limiter.TryOpen("key-a");
+        var a3 = limiter.TryOpen("key-a");
+        var b1 = limiter.TryOpen("key-b");
+        a1.Value!.Dispose();
+        var b2 = limiter.TryOpen("key-b");
+
+        Assert.True(a1.IsSuccess && a2.IsSuccess && b2.IsSuccess);
+        Assert.Equal(ErrorKind.RateLimited, a3.Error!.Kind);
+        Assert.Equal("too_many_event_streams", a3.Error.Code);
+        Assert.NotNull(a3.Error.RetryAfter);
+        Assert.False(b1.IsSuccess); // the host's bound, whoever asks
+        Assert.Equal(2, limiter.Open);
+    }
+
+    // Moves on once the feed has read (and waits on the clock) and every watcher has taken the latest snapshot.
+    private static async Task WaitUntilWaitingAsync(BatchWatchHub hub, FakeTimeProvider time, int watchers)
+    {
+        for (var spins = 0; hub.Find(Id) is not { } feed || feed.CaughtUp < watchers || time.PendingTimers < watchers + 1; spins++)
+        {
+            Assert.True(spins < 30_000, $"{hub.Find(Id)?.CaughtUp} of {watchers} watchers wait; {time.PendingTimers} timers");
             await Task.Delay(1);
         }
     }

@@ -9,7 +9,7 @@ namespace Fanout.Tests.Functions.OpenAI;
 
 /// <summary>
 /// Just enough of the Blob REST protocol, in memory, for the triggers' unit tests (the real Azurite runs under the
-/// compatibility tests): create container, put, head, ranged get and delete of block blobs, with metadata.
+/// compatibility tests): create container, put, head, ranged get and delete of block blobs, with metadata (also set alone).
 /// </summary>
 internal sealed class InMemoryBlobHandler : HttpMessageHandler
 {
@@ -26,6 +26,20 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
         if (request.Method == HttpMethod.Put && query.Contains("restype=container", StringComparison.Ordinal))
         {
             return Answer(HttpStatusCode.Created);
+        }
+
+        if (request.Method == HttpMethod.Put && Parameter(query, "comp") == "metadata")
+        {
+            // Set Blob Metadata: the bytes stay.
+            if (!_blobs.TryGetValue(path, out var existing))
+            {
+                var gone = Answer(HttpStatusCode.NotFound);
+                gone.Headers.Add("x-ms-error-code", "BlobNotFound");
+                return gone;
+            }
+
+            _blobs[path] = (existing.Data, Meta(request));
+            return WithBlobHeaders(Answer(HttpStatusCode.OK), 0, []);
         }
 
         if (request.Method == HttpMethod.Put)
@@ -45,8 +59,7 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
                 data = ids.SelectMany(id => _blocks.TryRemove(path + "#" + id, out var block) ? block : []).ToArray();
             }
 
-            var meta = request.Headers.Where(h => h.Key.StartsWith("x-ms-meta-", StringComparison.OrdinalIgnoreCase))
-                .ToDictionary(h => h.Key["x-ms-meta-".Length..], h => h.Value.First(), StringComparer.OrdinalIgnoreCase);
+            var meta = Meta(request);
             _blobs[path] = (data, meta);
             return WithBlobHeaders(Answer(HttpStatusCode.Created), data.Length, meta);
         }
@@ -105,6 +118,10 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
         var xml = new XDocument(new XElement("EnumerationResults", new XElement("Blobs", blobs), new XElement("NextMarker")));
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(xml.ToString(), Encoding.UTF8, "application/xml") };
     }
+
+    private static Dictionary<string, string> Meta(HttpRequestMessage request) =>
+        request.Headers.Where(h => h.Key.StartsWith("x-ms-meta-", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key["x-ms-meta-".Length..], h => h.Value.First(), StringComparer.OrdinalIgnoreCase);
 
     private static string? Parameter(string query, string name)
         => query.TrimStart('?').Split('&').Select(p => p.Split('=', 2)).Where(p => p[0] == name).Select(p => Uri.UnescapeDataString(p[^1])).FirstOrDefault();

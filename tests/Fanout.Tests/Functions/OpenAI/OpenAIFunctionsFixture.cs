@@ -36,6 +36,9 @@ internal sealed class OpenAIFunctionsFixture : IDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<BatchStore>();
         services.AddSingleton(Flush.Object);
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new SubmitOptions()));
+        services.AddSingleton<Fanout.Core.Api.SubmitAdmission>();
+        services.AddSingleton<Fanout.Core.Api.BatchStarter>();
         services.AddOpenAICompat();
         _services = services.BuildServiceProvider();
         Functions = new OpenAIHttpFunctions(_services.GetRequiredService<OpenAIFileService>(), _services.GetRequiredService<OpenAIBatchService>());
