@@ -49,7 +49,8 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
         _fallback = fallback;
         _maxWait = TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds);
         _maxRetries = options.MaxRetries;
-        foreach (var group in members.GroupBy(m => m.Member.Model, StringComparer.OrdinalIgnoreCase))
+        // Batch members take no live calls: the upstream batch path reaches them through their files and batches.
+        foreach (var group in members.Where(m => PoolTier.IsLive(m.Member.Tier)).GroupBy(m => m.Member.Model, StringComparer.OrdinalIgnoreCase))
         {
             var connections = group.ToArray();
             var router = new PoolRouter(
@@ -81,12 +82,19 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
         }
 
         var (router, members) = pool;
+        var allowStandard = StandardSpend.Allowed;
+        if (!allowStandard && !router.Has(PoolTier.Provisioned))
+        {
+            var message = $"The batch forbids standard spend (standardSpend=false) and the pool '{deployment}' has no provisioned member (Fanout:OpenAI:Pool:{{i}}:Tier).";
+            return new ChatCallResult(400, JsonSerializer.SerializeToUtf8Bytes(new { error = new { code = "no_provisioned_capacity", message } }), null, null);
+        }
+
         var calls = new List<MemberCall>();
         var budget = members.Length == 1 ? 1 : _maxRetries + members.Length;
         ChatCallResult? last = null;
         while (true)
         {
-            if (!router.TryPick(out var index, out var nextAvailable))
+            if (!router.TryPick(out var index, out var nextAvailable, allowStandard))
             {
                 var wait = nextAvailable - _time.GetUtcNow();
                 if (wait <= _maxWait)
