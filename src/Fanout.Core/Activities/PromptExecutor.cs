@@ -33,6 +33,7 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         }
 
         var deployment = line.Model ?? item.Deployment;
+        Llm.Pool.StandardSpend.Set(item.AllowStandard);
         ChatCallResult result;
         using (await gate.EnterAsync(item.BatchId, item.Cap, cancellationToken).ConfigureAwait(false))
         {

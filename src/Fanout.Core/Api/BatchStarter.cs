@@ -19,8 +19,12 @@ public sealed partial class BatchStarter(
     IOptions<OpenAIOptions> openAIOptions,
     TimeProvider time,
     IStorageFlush storageFlush,
-    ILogger<BatchStarter> logger)
+    ILogger<BatchStarter> logger,
+    Estimates.EstimateSettings? pricing = null)
 {
+    /// <summary>The time now, by the starter's clock.</summary>
+    public DateTimeOffset Now => time.GetUtcNow();
+
     /// <summary>The deployment of a batch that names none.</summary>
     public string DefaultDeployment => openAIOptions.Value.Deployment;
 
@@ -49,7 +53,8 @@ public sealed partial class BatchStarter(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             MaxTotalTokens: maxTotalTokens,
-            Retry: retry);
+            Retry: retry,
+            Pricing: pricing?.Pricing());
     }
 
     /// <summary>Schedules the batch's orchestration and flushes storage; a second start of the same id is a no-op.</summary>

@@ -25,7 +25,8 @@ public sealed partial class OpenAIBatchService(
     TimeProvider time,
     ILogger<OpenAIBatchService> logger,
     IStorageFlush storageFlush,
-    OpenAIFilesContainer container)
+    OpenAIFilesContainer container,
+    Estimates.EstimateSettings? pricing = null)
 {
     /// <summary>
     /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.
@@ -164,7 +165,8 @@ public sealed partial class OpenAIBatchService(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             Endpoint: form.Endpoint,
-            MaxTotalTokens: form.MaxTotalTokens);
+            MaxTotalTokens: form.MaxTotalTokens,
+            Pricing: pricing?.Pricing()).WithSpend(form.StandardSpend, form.CompletionWindow ?? "24h");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} created from file {FileId} for {Endpoint}")]

@@ -33,6 +33,8 @@ function show(b) {
   $('fig-429').textContent = num(p.rate_limited);
   $('fig-retries').textContent = num(p.retries);
   $('fig-tokens').textContent = num(b.usage && b.usage.total_tokens);
+  $('fig-cost').textContent = costText(b.cost);
+  $('fig-tiers').textContent = tiersText(b);
   $('cancel').disabled = FINAL.has(b.status) || b.status === 'cancelling';
   $('retry').hidden = !(FINAL.has(b.status) && b.request_counts.failed > 0);
   $('download-results').disabled = $('download-errors').disabled = !FINAL.has(b.status) || b.status === 'failed';

@@ -122,7 +122,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             router.Complete(index, result);
             if (!result.Deferred)
             {
-                calls.Add(Count(member.Member.Name, result));
+                calls.Add(Count(member.Member, result));
             }
 
             last = result;
@@ -143,7 +143,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
         }
 
         var result = await send(_fallback, deployment, body, cancellationToken).ConfigureAwait(false);
-        return result.Deferred ? result : result with { Calls = [Count(deployment, result)] };
+        return result.Deferred ? result : result with { Calls = [Count(deployment, PoolTier.Standard, deployment, result)] };
     }
 
     private ChatCallResult Deferred(string model, TimeSpan wait, ChatCallResult? last, List<MemberCall> calls)
@@ -158,15 +158,17 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             Calls: calls);
     }
 
-    private static MemberCall Count(string member, ChatCallResult result)
+    private static MemberCall Count(PoolMember member, ChatCallResult result) => Count(member.Name, member.Tier, member.Model, result);
+
+    private static MemberCall Count(string member, string tier, string model, ChatCallResult result)
     {
         if (!result.IsSuccess)
         {
-            return new MemberCall(member, result.Status);
+            return new MemberCall(member, result.Status, Tier: tier, Model: model);
         }
 
         var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
-        return new MemberCall(member, result.Status, prompt, completion);
+        return new MemberCall(member, result.Status, prompt, completion, tier, model);
     }
 
     private static IEnumerable<PoolConnection> Connect(OpenAIOptions options, PoolOptions pool, TimeProvider timeProvider)
