@@ -74,7 +74,8 @@ public sealed class SimulatorBatchApiTests
             await Task.Delay(50, timeout.Token);
         }
 
-        var cancelling = Parse((await batches.CancelBatchAsync(id, new RequestOptions())).GetRawResponse().Content);
+        var operation = await CreateBatchOperation.RehydrateAsync(batches, id);
+        var cancelling = Parse((await operation.CancelAsync(new RequestOptions())).GetRawResponse().Content);
         Assert.Equal("cancelling", cancelling.GetProperty("status").GetString());
         var cancelled = await WaitAsync(batches, id);
 
