@@ -74,7 +74,10 @@ public sealed partial class BatchRetryService(
             new PreparedBatch(lines, 0, chunkSize),
             metadata: new Dictionary<string, string>(original.Metadata ?? new Dictionary<string, string>()) { [RetryOfKey] = id },
             maxTotalTokens: original.MaxTotalTokens,
-            retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}")) with { AllowStandard = original.AllowStandard };
+            retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}"));
+
+        // A retry spends as its original was allowed to (standardSpend).
+        input = input with { AllowStandard = original.AllowStandard };
         var batch = await starter.StartAndDescribeAsync(client, input, lines, cancellationToken).ConfigureAwait(false);
         LogRetry(logger, retryId, id, lines, invalid);
         return batch;
