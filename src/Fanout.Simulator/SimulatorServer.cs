@@ -73,6 +73,12 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>Counters per deployment, read now.</summary>
     public IReadOnlyDictionary<string, DeploymentStatsSnapshot> DeploymentStats() => _engine.Deployments.Snapshot();
 
+    /// <summary>Files uploaded to its Batch API so far.</summary>
+    public int BatchFileUploads => _engine.Batches.Uploads;
+
+    /// <summary>Batches created on its Batch API so far.</summary>
+    public int BatchesCreated => _engine.Batches.Created;
+
     /// <summary>Takes <paramref name="deployment"/> down until <see cref="StartDeployment"/>: 503s, or dropped connections with <see cref="DeploymentOutage.Refuse"/>.</summary>
     public void StopDeployment(string deployment, DeploymentOutage outage = DeploymentOutage.ServiceUnavailable)
     {

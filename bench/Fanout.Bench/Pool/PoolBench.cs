@@ -34,6 +34,9 @@ internal sealed class PoolRow
 
     /// <summary>The single-deployment Fanout run of the same scenario, when there is one.</summary>
     public double? SpeedUpOverSingle { get; set; }
+
+    /// <summary>With tiers: the provisioned member's steady rate over its own quota.</summary>
+    public double? ProvisionedOfQuota { get; set; }
 }
 
 /// <summary>
@@ -120,6 +123,10 @@ internal static class PoolBench
         sampler.Stop();
         var result = Finish(pool, poolRow, "fanout-pool", sampler, pool.SummedTokensPerMinute(), PoolScenario.Members);
         result.Shares = sampler.Shares();
+        if (pool.Tiers is { } tiers && Array.IndexOf(tiers, "provisioned") is >= 0 and var ptu)
+        {
+            result.ProvisionedOfQuota = sampler.SteadyRate([PoolScenario.Members[ptu]], PoolScenario.WindowSeconds) / pool.MemberTokensPerMinute(ptu);
+        }
         if (downAt is { } down)
         {
             var survivors = PoolScenario.Members[..^1];
@@ -164,6 +171,11 @@ internal static class PoolBench
             }
 
             notes.Add($"CPU {r.CpuMsPerPrompt.ToString("0.00", ci)} ms/prompt (host {r.HostCpuMsPerPrompt.ToString("0.00", ci)} + storage {r.StorageCpuMsPerPrompt.ToString("0.00", ci)})");
+            if (p.ProvisionedOfQuota is { } ofQuota)
+            {
+                notes.Add($"provisioned at {ofQuota.ToString("P0", ci)} of its quota (steady)");
+            }
+
             if (r.Problem is not null || !r.Verified)
             {
                 notes.Add(r.Problem ?? r.FirstError ?? "output not verified");

@@ -15,8 +15,9 @@ namespace Fanout.Bench.Pool;
 /// <param name="Shares">Each member's quota in units (east, west, north).</param>
 /// <param name="Outage">Take the last member down (503) for the middle third of the expected run.</param>
 /// <param name="RunSingle">Also run Fanout on one deployment (the largest member's quota), for the pool's speed-up.</param>
+/// <param name="Tiers">Each member's <c>Fanout:OpenAI:Pool:{i}:Tier</c> (issue 21); null = all standard.</param>
 internal sealed record PoolScenario(
-    string Name, int Count, int MaxConcurrency, int LatencyMs, double UnitRequestsPerSecond, int[] Shares, bool Outage = false, bool RunSingle = false)
+    string Name, int Count, int MaxConcurrency, int LatencyMs, double UnitRequestsPerSecond, int[] Shares, bool Outage = false, bool RunSingle = false, string[]? Tiers = null)
 {
     /// <summary>Quota window of the simulator: short, so that steady state comes within a second or two.</summary>
     public const int WindowSeconds = 2;
@@ -30,6 +31,9 @@ internal sealed record PoolScenario(
         new("pool", 900, 64, 50, 30, [1, 1, 1], RunSingle: true),
         new("pool-uneven", 840, 64, 50, 10, [4, 2, 1]),
         new("pool-outage", 1200, 64, 50, 30, [1, 1, 1], Outage: true),
+
+        // Issue 21: east is provisioned with 60 % of the summed quota; west and north are standard and take the rest.
+        new("ptu-first", 900, 64, 50, 10, [6, 2, 2], Tiers: ["provisioned", "standard", "standard"]),
     ];
 
     /// <summary>Whether <paramref name="name"/> is a pool scenario.</summary>
@@ -74,6 +78,10 @@ internal sealed record PoolScenario(
             overrides.Add($"--Fanout:OpenAI:Pool:{i}:ApiKey=sim");
             overrides.Add($"--Fanout:OpenAI:Pool:{i}:Model={Prompts.Deployment}");
             overrides.Add($"--Fanout:OpenAI:Pool:{i}:TokensPerMinute={MemberTokensPerMinute(i)}");
+            if (Tiers is not null)
+            {
+                overrides.Add($"--Fanout:OpenAI:Pool:{i}:Tier={Tiers[i]}");
+            }
         }
 
         return overrides;

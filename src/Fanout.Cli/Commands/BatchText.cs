@@ -67,6 +67,31 @@ internal static class BatchText
             text += $" ({e.GetProperty("code").GetString()}: {e.GetProperty("message").GetString()})";
         }
 
+        if (Cost(batch) is { } cost)
+        {
+            text += "; " + cost;
+        }
+
+        return text;
+    }
+
+    /// <summary>"cost 0.0123 USD (provisioned 0 · standard 0.01 · batch 0.0023); lines provisioned 10 · standard 5 · batch 0"; null when the batch object has no cost.</summary>
+    public static string? Cost(JsonElement batch)
+    {
+        if (!batch.TryGetProperty("cost", out var cost) || cost.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        static string Amount(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDecimal().ToString("0.######", CultureInfo.InvariantCulture) : "unknown";
+        var byTier = cost.GetProperty("by_tier");
+        var text = string.Create(c, $"cost {Amount(cost.GetProperty("total"))} {cost.GetProperty("currency").GetString()} (provisioned {Amount(byTier.GetProperty("provisioned"))} · standard {Amount(byTier.GetProperty("standard"))} · batch {Amount(byTier.GetProperty("batch"))})");
+        if (batch.TryGetProperty("lines_by_tier", out var lines) && lines.ValueKind == JsonValueKind.Object)
+        {
+            text += string.Create(c, $"; lines provisioned {lines.GetProperty("provisioned").GetInt64()} · standard {lines.GetProperty("standard").GetInt64()} · batch {lines.GetProperty("batch").GetInt64()} · cached {lines.GetProperty("cached").GetInt64()}");
+        }
+
         return text;
     }
 
@@ -85,6 +110,18 @@ internal static class BatchText
         text.Append(seconds.ValueKind == JsonValueKind.Number
             ? $"time at quota {Duration(seconds.GetDouble())}"
             : "time at quota unknown (no TokensPerMinute configured for the model)");
+        if (e.TryGetProperty("plans", out var plans) && plans.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var plan in plans.EnumerateArray())
+            {
+                var pc = plan.GetProperty("estimated_cost");
+                var ps = plan.GetProperty("estimated_seconds");
+                text.AppendLine().Append(c, $"  plan {plan.GetProperty("name").GetString()}: cost ")
+                    .Append(pc.ValueKind == JsonValueKind.Object ? string.Create(c, $"{pc.GetProperty("low").GetDouble():0.####} - {pc.GetProperty("high").GetDouble():0.####} {pc.GetProperty("currency").GetString()}") : "unknown")
+                    .Append(", time ").Append(ps.ValueKind == JsonValueKind.Number ? Duration(ps.GetDouble()) : "unknown");
+            }
+        }
+
         foreach (var error in e.GetProperty("line_errors").EnumerateArray().Take(10))
         {
             var err = error.GetProperty("error");

@@ -34,6 +34,7 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         }
 
         var deployment = line.Model ?? item.Deployment;
+        Llm.Pool.StandardSpend.Set(item.AllowStandard);
         var format = line.IsEmbedding ? null : AnswerFormat.Read(line.Body.Span, line.IsResponse);
         CheckedAnswer answer;
         using (await gate.EnterAsync(item.BatchId, item.Cap, cancellationToken).ConfigureAwait(false))

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fanout.Core.Cost;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
 using Fanout.Core.Watching;
@@ -79,7 +80,9 @@ public static class BatchObjects
             progress?.Window is > 0 ? progress.Window : null,
             MaxTotalTokens: input.MaxTotalTokens,
             Progress: live with { InvalidOutputs = counts.InvalidOutputs },
-            UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>());
+            UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>(),
+            Cost: BatchCost.Of(input.Pricing, counts.ByDeployment),
+            LinesByTier: LinesByTier.Of(counts.ByDeployment));
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)

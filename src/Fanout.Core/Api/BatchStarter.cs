@@ -20,8 +20,12 @@ public sealed partial class BatchStarter(
     TimeProvider time,
     IStorageFlush storageFlush,
     IOptions<SubmitOptions> submitOptions,
-    ILogger<BatchStarter> logger)
+    ILogger<BatchStarter> logger,
+    Estimates.EstimateSettings? pricing = null)
 {
+    /// <summary>The time now, by the starter's clock.</summary>
+    public DateTimeOffset Now => time.GetUtcNow();
+
     /// <summary>The deployment of a batch that names none.</summary>
     public string DefaultDeployment => openAIOptions.Value.Deployment;
 
@@ -50,7 +54,8 @@ public sealed partial class BatchStarter(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             MaxTotalTokens: maxTotalTokens,
-            Retry: retry);
+            Retry: retry,
+            Pricing: pricing?.Pricing());
     }
 
     /// <summary>

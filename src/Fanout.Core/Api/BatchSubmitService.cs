@@ -92,6 +92,8 @@ public sealed partial class BatchSubmitService(
             Deployment = prompts.Deployment ?? query.Deployment,
             MaxConcurrency = prompts.MaxConcurrency ?? query.MaxConcurrency,
             MaxTotalTokens = prompts.MaxTotalTokens ?? query.MaxTotalTokens,
+            StandardSpend = prompts.StandardSpend ?? query.StandardSpend,
+            Deadline = prompts.Deadline ?? query.Deadline,
         };
         return RunAsync(prompts.ToLines(), settings, idempotencyKey, prompts.Metadata, client, cancellationToken);
     }
@@ -103,7 +105,9 @@ public sealed partial class BatchSubmitService(
         {
             if (settings.DryRun)
             {
-                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, cancellationToken).ConfigureAwait(false);
+                var now = starter.Now;
+                TimeSpan? deadlineIn = Planning.BatchDeadline.TryParse(settings.Deadline, now, out var deadline) ? deadline - now : null;
+                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, cancellationToken, deadlineIn).ConfigureAwait(false);
                 return estimate.Lines == 0 ? EmptyBatch() : new SubmitReply(null, estimate);
             }
 
@@ -134,7 +138,8 @@ public sealed partial class BatchSubmitService(
                     return EmptyBatch();
                 }
 
-                var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens);
+                var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens)
+                    .WithSpend(settings.StandardSpend, settings.Deadline);
                 var batch = await starter.StartAndDescribeAsync(client, input, prepared.Total, cancellationToken).ConfigureAwait(false);
                 LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
                 return new SubmitReply(batch, null);

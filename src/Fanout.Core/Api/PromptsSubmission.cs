@@ -13,7 +13,9 @@ public sealed record PromptsSubmission(
     string? Deployment = null,
     int? MaxConcurrency = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    long? MaxTotalTokens = null)
+    long? MaxTotalTokens = null,
+    bool? StandardSpend = null,
+    string? Deadline = null)
 {
     /// <summary>The prompts as input lines.</summary>
     public Stream ToLines()
@@ -96,6 +98,13 @@ public sealed record PromptsSubmission(
             return ServiceError.InvalidBody(budgetError);
         }
 
+        bool? standardSpend = null;
+        string? deadline = null;
+        if (SubmitOptionsQuery.ReadJsonSpend(root, ref standardSpend, ref deadline) is { } spendError)
+        {
+            return ServiceError.InvalidBody(spendError);
+        }
+
         if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
         {
             return ServiceError.InvalidBody(metadataError);
@@ -112,6 +121,6 @@ public sealed record PromptsSubmission(
             list.Add(p.GetString()!);
         }
 
-        return new PromptsSubmission(list, deployment, cap, metadata, budget);
+        return new PromptsSubmission(list, deployment, cap, metadata, budget, standardSpend, deadline);
     }
 }

@@ -8,7 +8,9 @@ namespace Fanout.Core.Api;
 /// <param name="MaxConcurrency">The cap, or null for the default.</param>
 /// <param name="DryRun">True for an estimate: nothing stored, no model called.</param>
 /// <param name="MaxTotalTokens">The token budget, or null for none.</param>
-public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null);
+/// <param name="StandardSpend">False: the batch never calls standard (pay-as-you-go) pool members, only provisioned ones; null = allowed.</param>
+/// <param name="Deadline">The batch's deadline as given (<see cref="Planning.BatchDeadline"/>), or null for none.</param>
+public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null, bool? StandardSpend = null, string? Deadline = null);
 
 /// <summary>Reads a <see cref="SubmitQuery"/> from the query, and the budget from a JSON form.</summary>
 public static class SubmitOptionsQuery
@@ -18,6 +20,12 @@ public static class SubmitOptionsQuery
 
     /// <summary>Query parameter (and JSON field) of the batch's token budget.</summary>
     public const string MaxTotalTokens = "maxTotalTokens";
+
+    /// <summary>Query parameter (and JSON field): <c>false</c> forbids calls to standard (pay-as-you-go) pool members.</summary>
+    public const string StandardSpend = "standardSpend";
+
+    /// <summary>Query parameter (and JSON field) of the batch's deadline.</summary>
+    public const string Deadline = "deadline";
 
     /// <summary>Reads the query; the first wrong parameter is a 400 <c>invalid_parameter</c> naming it.</summary>
     public static ServiceResult<SubmitQuery> Read(QueryArgs query, SubmitRules rules)
@@ -44,7 +52,43 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter("Query parameter 'maxTotalTokens' must be a positive integer.");
         }
 
-        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget);
+        if (!query.TryGetBool(StandardSpend, out var standardSpend))
+        {
+            return ServiceError.InvalidParameter("Query parameter 'standardSpend' must be true or false.");
+        }
+
+        if (!query.TryGetSingle(Deadline, out var deadline) || (deadline is not null && !Planning.BatchDeadline.TryParse(deadline, DateTimeOffset.UnixEpoch, out _)))
+        {
+            return ServiceError.InvalidParameter($"Query parameter 'deadline' must be {Planning.BatchDeadline.Rule}.");
+        }
+
+        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget, standardSpend, deadline);
+    }
+
+    /// <summary>Reads the JSON fields <c>standardSpend</c> and <c>deadline</c>; returns the error message when one is wrong.</summary>
+    public static string? ReadJsonSpend(JsonElement root, ref bool? standardSpend, ref string? deadline)
+    {
+        if (root.TryGetProperty(StandardSpend, out var s) && s.ValueKind != JsonValueKind.Null)
+        {
+            if (s.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return "'standardSpend' must be true or false.";
+            }
+
+            standardSpend = s.GetBoolean();
+        }
+
+        if (root.TryGetProperty(Deadline, out var d) && d.ValueKind != JsonValueKind.Null)
+        {
+            if (d.ValueKind != JsonValueKind.String || !Planning.BatchDeadline.TryParse(d.GetString(), DateTimeOffset.UnixEpoch, out _))
+            {
+                return $"'deadline' must be {Planning.BatchDeadline.Rule}.";
+            }
+
+            deadline = d.GetString();
+        }
+
+        return null;
     }
 
     /// <summary>Reads the JSON field <c>maxTotalTokens</c>; returns the error message when it is not a positive integer.</summary>

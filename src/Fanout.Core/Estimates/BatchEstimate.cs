@@ -10,6 +10,7 @@ namespace Fanout.Core.Estimates;
 /// <param name="MaxCompletionTokens">The output bound of the valid lines (<c>max_completion_tokens</c> or <c>max_tokens</c>, times <c>n</c>).</param>
 /// <param name="EstimatedCost">Cost bounds; null when a model of the batch has no configured price.</param>
 /// <param name="EstimatedSecondsAtQuota">(prompt + output bound) / tokens per minute, the slowest model; null without a configured quota.</param>
+/// <param name="Plans">The ways to run it: <c>live</c>, and <c>deadline</c> (the Batch API by the deadline) when the batch has a deadline and its pool a <c>batch</c> member.</param>
 public sealed record BatchEstimate(
     int Lines,
     int Invalid,
@@ -17,7 +18,8 @@ public sealed record BatchEstimate(
     long PromptTokens,
     long MaxCompletionTokens,
     EstimatedCost? EstimatedCost,
-    double? EstimatedSecondsAtQuota)
+    double? EstimatedSecondsAtQuota,
+    IReadOnlyList<EstimatePlan>? Plans = null)
 {
     /// <summary>Always "batch_estimate".</summary>
     public string Object => "batch_estimate";

@@ -17,9 +17,10 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
 
     /// <summary>
     /// Estimates the batch in <paramref name="input"/> (JSONL); <paramref name="deployment"/> names the model of lines
-    /// without <c>body.model</c>. Throws <see cref="BatchLimitExceededException"/> past the limits, as a submit does.
+    /// without <c>body.model</c>; <paramref name="deadlineIn"/> is the time the batch's deadline leaves (null: none).
+    /// Throws <see cref="BatchLimitExceededException"/> past the limits, as a submit does.
     /// </summary>
-    public async Task<BatchEstimate> EstimateAsync(Stream input, string deployment, CancellationToken cancellationToken)
+    public async Task<BatchEstimate> EstimateAsync(Stream input, string deployment, CancellationToken cancellationToken, TimeSpan? deadlineIn = null)
     {
         var o = options.Value;
         var readerOptions = new JsonlReaderOptions { MaxLineBytes = o.MaxLineBytes, MaxLines = o.MaxLines, MaxTotalBytes = o.MaxBytes };
@@ -55,14 +56,24 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
             tally.Completion += OutputBound(line.Body.Span, unbounded);
         }
 
+        var cost = Cost(models);
+        var seconds = Seconds(models);
+        var plans = new List<EstimatePlan> { new("live", cost, seconds) };
+        if (deadlineIn is { } left && models.Count > 0 && models.Keys.All(settings.HasBatchMember))
+        {
+            // The Batch API at its discount; done by the deadline at the latest (sooner when live at the quota would be).
+            plans.Add(new EstimatePlan("deadline", Cost(models, batch: true), Math.Round(Math.Max(0, left.TotalSeconds), 1)));
+        }
+
         return new BatchEstimate(
             lines,
             invalid,
             errors,
             models.Values.Sum(t => t.Prompt),
             models.Values.Sum(t => t.Completion),
-            Cost(models),
-            Seconds(models));
+            cost,
+            seconds,
+            plans);
     }
 
     /// <summary>
@@ -96,7 +107,7 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
         return (long)(maxCompletion ?? maxTokens ?? unbounded) * n;
     }
 
-    private EstimatedCost? Cost(Dictionary<string, ModelTally> models)
+    private EstimatedCost? Cost(Dictionary<string, ModelTally> models, bool batch = false)
     {
         decimal low = 0, high = 0;
         foreach (var (model, tally) in models)
@@ -107,9 +118,10 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
                 return null;
             }
 
-            var input = tally.Prompt * price.InputPerMillion / 1_000_000m;
+            var factor = batch ? price.BatchDiscount : 1m;
+            var input = tally.Prompt * price.InputPerMillion / 1_000_000m * factor;
             low += input;
-            high += input + (tally.Completion * price.OutputPerMillion / 1_000_000m);
+            high += input + (tally.Completion * price.OutputPerMillion / 1_000_000m * factor);
         }
 
         return new EstimatedCost(settings.Currency, low, high);

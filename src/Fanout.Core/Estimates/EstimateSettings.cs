@@ -32,9 +32,30 @@ public sealed class EstimateSettings(IConfiguration configuration)
     {
         var section = configuration.GetSection("Fanout:Pricing").GetSection(model);
         return Decimal(section["InputPerMillion"]) is { } input && Decimal(section["OutputPerMillion"]) is { } output
-            ? new ModelPrice(input, output)
+            ? new ModelPrice(input, output, Decimal(section["BatchDiscount"]) is decimal discount && discount <= 1 ? discount : ModelPrice.DefaultBatchDiscount)
             : null;
     }
+
+    /// <summary>Every configured price, as a batch submitted now is charged (see <see cref="Cost.BatchPricing"/>).</summary>
+    public Cost.BatchPricing Pricing()
+    {
+        var models = new SortedDictionary<string, ModelPrice>(StringComparer.Ordinal);
+        foreach (var section in configuration.GetSection("Fanout:Pricing").GetChildren())
+        {
+            if (PriceOf(section.Key) is { } price)
+            {
+                models[section.Key] = price;
+            }
+        }
+
+        return new Cost.BatchPricing(Currency, models);
+    }
+
+    /// <summary>Whether the pool of <paramref name="model"/> has a <c>batch</c> member (<c>Fanout:OpenAI:Pool:{i}:Tier</c>).</summary>
+    public bool HasBatchMember(string model)
+        => configuration.GetSection("Fanout:OpenAI:Pool").GetChildren().Any(member =>
+            string.Equals(member["Model"] is { Length: > 0 } m ? m : member["Deployment"], model, StringComparison.Ordinal)
+            && string.Equals(member["Tier"], Llm.Pool.PoolTier.Batch, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Tokens per minute the quota admits for <paramref name="model"/>, or null when none is configured.</summary>
     public long? TokensPerMinuteOf(string model)
@@ -45,6 +66,7 @@ public sealed class EstimateSettings(IConfiguration configuration)
         {
             var name = member["Model"] is { Length: > 0 } m ? m : member["Deployment"];
             if (string.Equals(name, model, StringComparison.Ordinal)
+                && !string.Equals(member["Tier"], Llm.Pool.PoolTier.Batch, StringComparison.OrdinalIgnoreCase)
                 && long.TryParse(member["TokensPerMinute"], NumberStyles.None, CultureInfo.InvariantCulture, out var tpm) && tpm > 0)
             {
                 sum += tpm;
@@ -68,5 +90,9 @@ public sealed class EstimateSettings(IConfiguration configuration)
         => decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : null;
 }
 
-/// <summary>Prices of one model, per million tokens.</summary>
-public sealed record ModelPrice(decimal InputPerMillion, decimal OutputPerMillion);
+/// <summary>Prices of one model, per million tokens; Batch API lines cost them times <paramref name="BatchDiscount"/>.</summary>
+public sealed record ModelPrice(decimal InputPerMillion, decimal OutputPerMillion, decimal BatchDiscount = ModelPrice.DefaultBatchDiscount)
+{
+    /// <summary>The Batch API's price as a share of the live one (<c>Fanout:Pricing:{model}:BatchDiscount</c>, default 0.5).</summary>
+    public const decimal DefaultBatchDiscount = 0.5m;
+}

@@ -1,3 +1,4 @@
+using Fanout.Core.Cost;
 using Fanout.Core.Options;
 
 namespace Fanout.Core.Models;
@@ -31,7 +32,22 @@ public sealed record BatchInput(
     string? Endpoint = null,
     long? MaxTotalTokens = null,
     RetrySource? Retry = null,
-    ChunkResume? Resume = null);
+    ChunkResume? Resume = null,
+    BatchPricing? Pricing = null,
+    bool AllowStandard = true,
+    long? Deadline = null)
+{
+    /// <summary>
+    /// This input with the batch's spend settings: <paramref name="standardSpend"/> false forbids standard pool members;
+    /// <paramref name="deadline"/> (<see cref="Planning.BatchDeadline"/>, already checked) counts from <see cref="CreatedAt"/>.
+    /// </summary>
+    public BatchInput WithSpend(bool? standardSpend, string? deadline)
+        => this with
+        {
+            AllowStandard = standardSpend ?? true,
+            Deadline = Planning.BatchDeadline.TryParse(deadline, DateTimeOffset.FromUnixTimeSeconds(CreatedAt), out var at) ? at.ToUnixTimeSeconds() : null,
+        };
+}
 
 /// <summary>Where a batch orchestration that continued as new picks up: the next chunk to start and the counts so far.</summary>
 public sealed record ChunkResume(int NextChunk, BatchCounts Counts);
@@ -44,9 +60,10 @@ public sealed record RetrySource(string Of, string BaseBlob);
 /// <summary>
 /// Input of one chunk sub-orchestration: a contiguous range of lines with its own window (its share of the cap).
 /// <c>Cap</c> is the batch's whole <c>maxConcurrency</c>, passed on to each call for the activity's per-process gate
-/// (<see cref="Activities.BatchCallGate"/>); 0 in inputs saved before it was sent along.
+/// (<see cref="Activities.BatchCallGate"/>); 0 in inputs saved before it was sent along. <c>AllowStandard</c> false: its
+/// calls may not go to standard (pay-as-you-go) pool members (<c>standardSpend=false</c>).
 /// </summary>
-public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0);
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0, bool AllowStandard = true);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
 /// <param name="BatchId">The batch.</param>
@@ -57,7 +74,8 @@ public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize
 /// <param name="LastAttempt">The last durable retry: a transient model error now writes an error line.</param>
 /// <param name="Failures">Times the activity itself failed through its retry policy (storage trouble, not the model).</param>
 /// <param name="Cap">The batch's <c>maxConcurrency</c>: see <see cref="Activities.BatchCallGate"/>; 0 = not known (no gate).</param>
-public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0);
+/// <param name="AllowStandard">False: the call may not go to standard (pay-as-you-go) pool members (<c>standardSpend=false</c>).</param>
+public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0, bool AllowStandard = true);
 
 /// <summary>What one prompt activity reports back: small, counts only.</summary>
 /// <param name="Index">The line.</param>

@@ -1,3 +1,4 @@
+using Fanout.Core.Cost;
 using Fanout.Core.Watching;
 
 namespace Fanout.Core.Models;
@@ -19,7 +20,9 @@ public sealed record BatchObject(
     ApiError? Error = null,
     long? MaxTotalTokens = null,
     LiveProgress? Progress = null,
-    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null)
+    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null,
+    BatchCost? Cost = null,
+    LinesByTier? LinesByTier = null)
 {
     private static readonly IReadOnlyDictionary<string, DeploymentUsage> NoUsage = new Dictionary<string, DeploymentUsage>();
 
@@ -46,7 +49,9 @@ public sealed record BatchObject(
             null,
             result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode),
             input.MaxTotalTokens,
-            UsageByDeployment: result.Counts.ByDeployment ?? NoUsage);
+            UsageByDeployment: result.Counts.ByDeployment ?? NoUsage,
+            Cost: BatchCost.Of(input.Pricing, result.Counts.ByDeployment),
+            LinesByTier: LinesByTier.Of(result.Counts.ByDeployment));
     }
 
     /// <summary>The object of a batch just started: in progress, nothing done yet.</summary>
@@ -54,7 +59,8 @@ public sealed record BatchObject(
     {
         ArgumentNullException.ThrowIfNull(input);
         return new(input.BatchId, BatchStatus.InProgress, input.CreatedAt, null, input.MaxConcurrency, input.Deployment, new RequestCounts(total, 0, 0),
-            new Usage(0, 0), outputBlob, errorBlob, input.Metadata ?? new Dictionary<string, string>(), MaxTotalTokens: input.MaxTotalTokens);
+            new Usage(0, 0), outputBlob, errorBlob, input.Metadata ?? new Dictionary<string, string>(), MaxTotalTokens: input.MaxTotalTokens,
+            Cost: BatchCost.Of(input.Pricing, null), LinesByTier: new LinesByTier());
     }
 }
 

@@ -12,7 +12,10 @@ namespace Fanout.Core.OpenAICompat;
 /// <param name="Metadata">The caller's metadata, checked.</param>
 /// <param name="MaxConcurrency">Fanout's cap on calls in flight; null for the default.</param>
 /// <param name="MaxTotalTokens">Fanout's token budget; null for none.</param>
-public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null)
+/// <param name="CompletionWindow">The batch's deadline from its creation (<c>completion_window</c>, <c>24h</c> or any <c>Nh</c> / <c>Nm</c>); null = 24 h.</param>
+/// <param name="StandardSpend">Extra field <c>standard_spend</c>: false forbids standard (pay-as-you-go) pool members; null = allowed.</param>
+public sealed record CreateBatchRequest(
+    string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null, string? CompletionWindow = null, bool? StandardSpend = null)
 {
     private const int MaxBodyBytes = 1024 * 1024;
 
@@ -60,9 +63,27 @@ public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IRe
             return Bad($"'endpoint' is required: one of {string.Join(", ", BatchEndpoints.Supported)}.");
         }
 
-        if (root.TryGetProperty("completion_window", out var w) && w.ValueKind != JsonValueKind.Null && !(w.ValueKind == JsonValueKind.String && w.GetString() == "24h"))
+        string? window = null;
+        if (root.TryGetProperty("completion_window", out var w) && w.ValueKind != JsonValueKind.Null)
         {
-            return Bad("'completion_window' must be \"24h\".");
+            if (w.ValueKind != JsonValueKind.String || w.GetString() is not { } text || !(text.EndsWith('h') || text.EndsWith('m'))
+                || !Planning.BatchDeadline.TryParseDuration(text, out _))
+            {
+                return Bad("'completion_window' must be \"24h\", or any number of hours or minutes such as \"6h\" or \"90m\".");
+            }
+
+            window = text;
+        }
+
+        bool? standardSpend = null;
+        if (root.TryGetProperty("standard_spend", out var s) && s.ValueKind != JsonValueKind.Null)
+        {
+            if (s.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return Bad("'standard_spend' must be true or false.");
+            }
+
+            standardSpend = s.GetBoolean();
         }
 
         int? cap = null;
@@ -92,6 +113,6 @@ public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IRe
             return Bad(metadataError);
         }
 
-        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget);
+        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget, window, standardSpend);
     }
 }

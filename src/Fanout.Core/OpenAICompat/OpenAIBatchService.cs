@@ -27,7 +27,8 @@ public sealed partial class OpenAIBatchService(
     ILogger<OpenAIBatchService> logger,
     BatchStarter starter,
     SubmitAdmission admission,
-    OpenAIFilesContainer container)
+    OpenAIFilesContainer container,
+    Estimates.EstimateSettings? pricing = null)
 {
     /// <summary>
     /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.
@@ -209,7 +210,8 @@ public sealed partial class OpenAIBatchService(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             Endpoint: form.Endpoint,
-            MaxTotalTokens: form.MaxTotalTokens);
+            MaxTotalTokens: form.MaxTotalTokens,
+            Pricing: pricing?.Pricing()).WithSpend(form.StandardSpend, form.CompletionWindow ?? "24h");
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Create of batch {BatchId}: storage failed")]

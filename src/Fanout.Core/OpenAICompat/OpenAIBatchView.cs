@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Cost;
 using Fanout.Core.Jsonl;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
@@ -26,6 +27,7 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
         {
             Id = native.Id,
             Endpoint = input.Endpoint ?? BatchEndpoints.ChatCompletions,
+            CompletionWindow = Window(input),
             Errors = native.Error is { } e ? new OpenAIBatchErrors([new OpenAIBatchError(e.Code, e.Message)]) : null,
             InputFileId = input.Source?.BlobName is { } name && name.StartsWith("file-", StringComparison.Ordinal) ? name : null,
             Status = status,
@@ -33,7 +35,7 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
             ErrorFileId = errorFileId,
             CreatedAt = native.CreatedAt,
             InProgressAt = status is BatchStatus.Validating || (status is BatchStatus.Failed && counts.Total == 0) ? null : native.CreatedAt,
-            ExpiresAt = native.CreatedAt + (24 * 3600),
+            ExpiresAt = input.Deadline ?? native.CreatedAt + (24 * 3600),
             CompletedAt = status == BatchStatus.Completed ? finishedAt : null,
             FailedAt = status == BatchStatus.Failed ? finishedAt : null,
             CancelledAt = status == BatchStatus.Cancelled ? finishedAt : null,
@@ -42,7 +44,16 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
             Usage = new OpenAIBatchUsage(native.Usage.PromptTokens, native.Usage.CompletionTokens),
             MaxConcurrency = native.MaxConcurrency,
             MaxTotalTokens = native.MaxTotalTokens,
+            Cost = native.Cost,
+            LinesByTier = native.LinesByTier,
         };
+    }
+
+    /// <summary>The batch's deadline as a completion window (<c>24h</c>, <c>90m</c>); 24h without one.</summary>
+    private static string Window(BatchInput input)
+    {
+        var seconds = input.Deadline is { } deadline ? deadline - input.CreatedAt : 24 * 3600;
+        return seconds > 0 && seconds % 3600 == 0 ? $"{seconds / 3600}h" : $"{Math.Max(1, seconds / 60)}m";
     }
 
     /// <summary>The batch of <paramref name="meta"/> as OpenAI's batch object.</summary>
@@ -96,7 +107,8 @@ public sealed class OpenAIBatchView(BatchStore store, OpenAIBatchOutputFiles out
         ArgumentNullException.ThrowIfNull(input);
         var native = new BatchObject(input.BatchId, BatchStatus.Validating, input.CreatedAt, null, input.MaxConcurrency, input.Deployment,
             new RequestCounts(0, 0, 0), new Usage(0, 0), store.OutputBlobPath(input.BatchId), store.ErrorBlobPath(input.BatchId),
-            input.Metadata ?? new Dictionary<string, string>(), MaxTotalTokens: input.MaxTotalTokens);
+            input.Metadata ?? new Dictionary<string, string>(), MaxTotalTokens: input.MaxTotalTokens,
+            Cost: BatchCost.Of(input.Pricing, null), LinesByTier: new LinesByTier());
         return ToOpenAI(input, native, null, null);
     }
 }

@@ -1,4 +1,5 @@
 using Fanout.Core.Api;
+using Fanout.Core.Cost;
 using Fanout.Core.Models;
 
 namespace Fanout.Core.OpenAICompat;
@@ -44,7 +45,7 @@ public sealed record OpenAIBatchObject
     /// <summary>The uploaded input file (null for batches submitted to <c>/api/batches</c>).</summary>
     public string? InputFileId { get; init; }
 
-    /// <summary>Always "24h" (Fanout runs at the speed of the quota and does not expire batches).</summary>
+    /// <summary>The batch's deadline from its creation: "24h" unless the create gave another <c>completion_window</c>.</summary>
     public string CompletionWindow { get; init; } = "24h";
 
     /// <summary><c>validating</c>, <c>in_progress</c>, <c>finalizing</c>, <c>completed</c>, <c>failed</c>, <c>cancelling</c> or <c>cancelled</c>.</summary>
@@ -97,4 +98,10 @@ public sealed record OpenAIBatchObject
 
     /// <summary>Fanout's token budget (<c>max_total_tokens</c> on create), null without one.</summary>
     public long? MaxTotalTokens { get; init; }
+
+    /// <summary>What the batch cost so far, total and by tier (as on the native batch object).</summary>
+    public BatchCost? Cost { get; init; }
+
+    /// <summary>Lines answered per tier (as on the native batch object).</summary>
+    public LinesByTier? LinesByTier { get; init; }
 }

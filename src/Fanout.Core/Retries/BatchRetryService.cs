@@ -76,6 +76,9 @@ public sealed partial class BatchRetryService(
             metadata: new Dictionary<string, string>(original.Metadata ?? new Dictionary<string, string>()) { [RetryOfKey] = id },
             maxTotalTokens: original.MaxTotalTokens,
             retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}"));
+
+        // A retry spends as its original was allowed to (standardSpend).
+        input = input with { AllowStandard = original.AllowStandard };
         try
         {
             var batch = await starter.StartAndDescribeAsync(client, input, lines, cancellationToken).ConfigureAwait(false);

@@ -34,6 +34,8 @@ function show(b) {
   $('fig-retries').textContent = num(p.retries);
   $('fig-invalid').textContent = num(p.invalid_outputs || 0);
   $('fig-tokens').textContent = num(b.usage && b.usage.total_tokens);
+  $('fig-cost').textContent = costText(b.cost);
+  $('fig-tiers').textContent = tiersText(b);
   $('cancel').disabled = FINAL.has(b.status) || b.status === 'cancelling';
   $('retry').hidden = !(FINAL.has(b.status) && b.request_counts.failed > 0);
   $('download-results').disabled = $('download-errors').disabled = !FINAL.has(b.status) || b.status === 'failed';

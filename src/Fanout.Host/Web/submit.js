@@ -11,6 +11,7 @@ async function buildRequest() {
   const cap = $('max-concurrency').value.trim();
   const deployment = $('deployment').value.trim();
   const budget = $('max-total-tokens').value.trim();
+  const deadline = $('deadline').value.trim();
   let body, type, query = new URLSearchParams();
   if (state.file) {
     const name = state.file.name.toLowerCase();
@@ -32,6 +33,7 @@ async function buildRequest() {
     body = JSON.stringify(form); type = 'application/json';
   }
   if (budget) query.set('maxTotalTokens', budget);
+  if (deadline) query.set('deadline', deadline);
   return { body, type, query };
 }
 
@@ -49,8 +51,12 @@ async function estimate() {
       ? `${e.estimated_cost.low.toFixed(4)}–${e.estimated_cost.high.toFixed(4)} ${e.estimated_cost.currency}` : 'unknown (no price configured)';
     const time = e.estimated_seconds_at_quota != null ? duration(e.estimated_seconds_at_quota) : 'unknown (no quota configured)';
     const bad = e.line_errors.slice(0, 3).map(x => `line ${x.index}: ${x.error.code}`).join(', ');
+    const plans = (e.plans || []).map(p => `${p.name}: ${p.estimated_cost && p.estimated_cost.low != null
+      ? `${p.estimated_cost.low.toFixed(4)}–${p.estimated_cost.high.toFixed(4)} ${p.estimated_cost.currency}` : 'cost unknown'}` +
+      `${p.estimated_seconds != null ? ' in ' + duration(p.estimated_seconds) : ''}`).join('; ');
     message.textContent = `Estimate: ${num(e.lines)} lines (${num(e.invalid)} invalid${bad ? ': ' + bad : ''}), ` +
-      `${num(e.prompt_tokens)} prompt tokens, up to ${num(e.max_completion_tokens)} output tokens, cost ${cost}, time at quota ${time}.`;
+      `${num(e.prompt_tokens)} prompt tokens, up to ${num(e.max_completion_tokens)} output tokens, cost ${cost}, time at quota ${time}` +
+      `${plans ? '. Plans: ' + plans : ''}.`;
   } catch (err) {
     message.textContent = 'No estimate: ' + err.message;
   }

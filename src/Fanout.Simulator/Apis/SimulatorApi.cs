@@ -39,6 +39,7 @@ internal static class SimulatorApi
             engine.Deployments.Snapshot(), SimulatorJsonContext.Default.IReadOnlyDictionaryStringDeploymentStatsSnapshot, contentType: null, context.RequestAborted));
         group.MapPost("/deployments/{deployment}/stop", context => SetOutage(context, engine, context.Request.Query["mode"] == "refuse" ? DeploymentOutage.Refuse : DeploymentOutage.ServiceUnavailable));
         group.MapPost("/deployments/{deployment}/start", context => SetOutage(context, engine, DeploymentOutage.None));
+        Batches.SimulatorBatchApi.Map(group, engine.Batches);
         return group;
     }
 

@@ -10,6 +10,9 @@ internal sealed class SimulatorEngine(
 {
     private long _epoch = timeProvider.GetTimestamp();
 
+    /// <summary>The files and batches of its Batch API (<c>Kind=batch</c> deployments).</summary>
+    public Batches.SimulatorBatchStore Batches { get; } = new(options, timeProvider);
+
     public SimulatorOptions Options => options;
 
     public SimulatorStats Stats => stats;

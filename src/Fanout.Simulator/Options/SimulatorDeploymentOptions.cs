@@ -50,4 +50,23 @@ public sealed class SimulatorDeploymentOptions
     /// <summary>Length of the outage window in seconds; 0 = none.</summary>
     [Range(0.0, double.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:OutageDurationSeconds must not be negative.")]
     public double OutageDurationSeconds { get; set; }
+
+    /// <summary>
+    /// <c>standard</c> (the default: answers live calls) or <c>batch</c>: a Global Batch deployment, reached through
+    /// <c>/openai/files</c> + <c>/openai/batches</c> (and <c>/v1/…</c>) with its lines' <c>body.model</c> naming it.
+    /// </summary>
+    [RegularExpression("^(standard|batch)$", ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:Kind must be standard or batch.")]
+    public string Kind { get; set; } = "standard";
+
+    /// <summary>A batch deployment: seconds from a batch's creation to its end (its lines finish evenly over them); default 30.</summary>
+    [Range(0.0, 86400.0, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:TurnaroundSeconds must be from 0 to 86400.")]
+    public double TurnaroundSeconds { get; set; } = 30;
+
+    /// <summary>A batch deployment: the share of its lines that fail (0-1).</summary>
+    [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:BatchFailureRate must be from 0 to 1.")]
+    public double BatchFailureRate { get; set; }
+
+    /// <summary>A batch deployment: the most tokens its unfinished batches may hold (0 = unlimited); over it, a new batch fails with Azure's <c>token_limit_exceeded</c>.</summary>
+    [Range(0, long.MaxValue, ErrorMessage = "Fanout:Simulator:Deployments:{{name}}:EnqueuedTokenLimit must not be negative.")]
+    public long EnqueuedTokenLimit { get; set; }
 }

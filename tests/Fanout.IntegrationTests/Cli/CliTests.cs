@@ -21,11 +21,14 @@ public sealed class CliTests(HostFixture fixture) : IClassFixture<HostFixture>, 
     {
         var file = Write("ok.jsonl", FanoutTestApp.Jsonl(25));
 
-        var run = await CliProcess.RunAsync("submit", file, "--watch", "--max-concurrency", "5", "--url", Url);
+        var run = await CliProcess.RunAsync("submit", file, "--watch", "--max-concurrency", "5", "--deadline", "2h", "--url", Url);
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.StartsWith("batch_", run.Lines[0], StringComparison.Ordinal);
         Assert.Contains("completed: 25 succeeded, 0 failed of 25 lines", run.Lines[^1], StringComparison.Ordinal);
+
+        // The cost at the end: the single endpoint is a standard member, priced by the fixture's Fanout:Pricing.
+        Assert.Matches(@"; cost 0\.\d+ USD \(provisioned 0 · standard 0\.\d+ · batch 0\); lines provisioned 0 · standard 25 · batch 0 · cached 0$", run.Lines[^1]);
         Assert.Contains(run.Lines, l => l.StartsWith("completed 25/25 (100%)", StringComparison.Ordinal));
 
         var results = await CliProcess.RunAsync("results", run.Lines[0], "--url", Url);
@@ -38,8 +41,9 @@ public sealed class CliTests(HostFixture fixture) : IClassFixture<HostFixture>, 
     public async Task Estimate_reports_the_dry_run_and_exits_1_when_a_line_is_invalid()
     {
         var good = Write("estimate.jsonl", FanoutTestApp.Jsonl(30));
-        var run = await CliProcess.RunAsync("estimate", good, "--url", Url);
+        var run = await CliProcess.RunAsync("estimate", good, "--deadline", "6h", "--url", Url);
         Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(run.Lines, l => l.StartsWith("plan live: cost ", StringComparison.Ordinal));
         Assert.Equal("lines 30, invalid 0", run.Lines[0]);
         Assert.StartsWith("prompt tokens ", run.Lines[1], StringComparison.Ordinal);
         Assert.Contains("output bound 960 tokens", run.Lines[1], StringComparison.Ordinal); // 30 lines x max_tokens 32

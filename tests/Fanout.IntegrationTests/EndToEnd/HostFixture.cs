@@ -44,6 +44,8 @@ public sealed class HostFixture : IAsyncLifetime
             ["Fanout:OpenAI:ApiKey"] = "simulator",
             ["Fanout:Batch:MaxBytes"] = MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fanout:Host:BlobPollMilliseconds"] = "300",
+            ["Fanout:Pricing:gpt-4o-mini:InputPerMillion"] = "0.15",
+            ["Fanout:Pricing:gpt-4o-mini:OutputPerMillion"] = "0.6",
         });
     }
 

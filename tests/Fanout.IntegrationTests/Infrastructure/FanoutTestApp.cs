@@ -119,11 +119,13 @@ public sealed class FanoutTestApp : IAsyncDisposable
     /// <param name="maxConcurrency">The cap.</param>
     /// <param name="chunkSize">Lines per chunk.</param>
     /// <param name="maxCallSeconds">How long one activity may hold a model call (0: the orchestrator's default).</param>
-    public async Task<BatchInput> StartBatchAsync(byte[] jsonl, int maxConcurrency, int chunkSize = 500, int maxCallSeconds = 0)
+    /// <param name="shape">Changes the input before it starts (e.g. its spend settings); none when null.</param>
+    public async Task<BatchInput> StartBatchAsync(byte[] jsonl, int maxConcurrency, int chunkSize = 500, int maxCallSeconds = 0, Func<BatchInput, BatchInput>? shape = null)
     {
         var id = "it_" + Guid.NewGuid().ToString("N")[..12];
         var prepared = await Preparer.PrepareAsync(id, new MemoryStream(jsonl), chunkSize, CancellationToken.None);
         var input = new BatchInput(id, "gpt-4o-mini", maxConcurrency, 0, Prepared: prepared, ChunkSize: chunkSize, MaxCallSeconds: maxCallSeconds);
+        input = shape is null ? input : shape(input);
         await Client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(id));
         return input;
     }

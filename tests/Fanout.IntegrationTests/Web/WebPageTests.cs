@@ -36,11 +36,13 @@ public sealed class WebPageTests(HostFixture fixture) : IClassFixture<HostFixtur
             var cap = driver.FindElement(By.Id("max-concurrency"));
             cap.Clear();
             cap.SendKeys("4");
+            driver.FindElement(By.Id("deadline")).SendKeys("6h");
 
             // The estimate (a dry run) comes before the submit: nothing is stored, the counts are shown.
             driver.FindElement(By.Id("estimate")).Click();
             wait.Until(d => d.FindElement(By.Id("submit-message")).Text.StartsWith("Estimate: 60 lines (0 invalid)", StringComparison.Ordinal));
             Assert.Contains("prompt tokens", driver.FindElement(By.Id("submit-message")).Text, StringComparison.Ordinal);
+            Assert.Contains("Plans: live: ", driver.FindElement(By.Id("submit-message")).Text, StringComparison.Ordinal);
             driver.FindElement(By.Id("submit")).Click();
 
             // The progress bar is fed by the event stream: it moves while the batch runs, then reaches 100 %.
@@ -53,6 +55,10 @@ public sealed class WebPageTests(HostFixture fixture) : IClassFixture<HostFixtur
             Assert.Equal("100%", driver.FindElement(By.Id("progress-text")).Text);
             Assert.Contains(seen, s => s != "0%" && s != "100%");
             Assert.Equal("60 / 60", driver.FindElement(By.Id("fig-done")).Text);
+
+            // The cost and the split by tier: the single endpoint is a standard member, priced by the fixture's Fanout:Pricing.
+            Assert.Matches(@"^0\.\d{4} USD$", driver.FindElement(By.Id("fig-cost")).Text);
+            Assert.StartsWith("provisioned 0 (0.0000) · standard 60 (0.", driver.FindElement(By.Id("fig-tiers")).Text, StringComparison.Ordinal);
 
             // The list may be drawn again between reading it and reading an item: read the texts together, again if stale.
             string[] first = [];

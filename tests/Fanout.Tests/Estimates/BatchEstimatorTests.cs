@@ -183,4 +183,33 @@ public sealed class BatchEstimatorTests
 
         Assert.Equal(BatchLimitExceededException.TooManyLinesCode, e.Code);
     }
+
+    [Fact]
+    public async Task With_a_deadline_and_a_batch_member_the_estimate_has_a_deadline_plan_at_the_batch_discount()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Fanout:Pricing:gpt-4o-mini:InputPerMillion"] = "2.5",
+            ["Fanout:Pricing:gpt-4o-mini:OutputPerMillion"] = "10",
+            ["Fanout:Estimate:DefaultMaxCompletionTokens"] = "1000",
+            ["Fanout:OpenAI:Pool:0:Deployment"] = "gpt-4o-mini",
+            ["Fanout:OpenAI:Pool:0:TokensPerMinute"] = "60000",
+            ["Fanout:OpenAI:Pool:1:Deployment"] = "gpt-4o-mini-batch",
+            ["Fanout:OpenAI:Pool:1:Model"] = "gpt-4o-mini",
+            ["Fanout:OpenAI:Pool:1:Tier"] = "batch",
+            ["Fanout:OpenAI:Pool:1:TokensPerMinute"] = "1000000",
+        };
+
+        var withDeadline = await Estimator(settings).EstimateAsync(ThreeLines(), "gpt-4o-mini", CancellationToken.None, TimeSpan.FromHours(6));
+        var without = await Estimator(settings).EstimateAsync(ThreeLines(), "gpt-4o-mini", CancellationToken.None);
+        settings.Remove("Fanout:OpenAI:Pool:1:Tier");
+        var noBatchMember = await Estimator(settings).EstimateAsync(ThreeLines(), "gpt-4o-mini", CancellationToken.None, TimeSpan.FromHours(6));
+
+        // The live plan is the estimate as before (the batch member's quota is not live quota): 1,232 tokens at 60,000/min.
+        Assert.Equal(2, withDeadline.Plans!.Count);
+        Assert.Equal(new EstimatePlan("live", new EstimatedCost("USD", 0.00008m, 0.01208m), 1.2), withDeadline.Plans[0]);
+        Assert.Equal(new EstimatePlan("deadline", new EstimatedCost("USD", 0.00004m, 0.00604m), 6 * 3600), withDeadline.Plans[1]);
+        Assert.Equal(["live"], without.Plans!.Select(p => p.Name));
+        Assert.Equal(["live"], noBatchMember.Plans!.Select(p => p.Name));
+    }
 }

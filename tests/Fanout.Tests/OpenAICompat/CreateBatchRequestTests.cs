@@ -36,7 +36,7 @@ public sealed class CreateBatchRequestTests
     [InlineData("{\"endpoint\":\"/v1/chat/completions\"}", "'input_file_id' is required")]
     [InlineData("{\"input_file_id\":\"file-a\"}", "'endpoint' is required")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"\"}", "'endpoint' is required")]
-    [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"completion_window\":\"48h\"}", "'completion_window' must be \"24h\"")]
+    [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"completion_window\":\"tomorrow\"}", "'completion_window' must be \"24h\", or any number of hours or minutes")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"max_concurrency\":0}", "'max_concurrency' must be an integer from 1 to 100")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"max_concurrency\":101}", "'max_concurrency' must be an integer from 1 to 100")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"max_total_tokens\":-1}", "'max_total_tokens' must be a positive integer")]

@@ -7,7 +7,9 @@ namespace Fanout.Core.Llm.Pool;
 /// <param name="Status">HTTP status; 0 for a timeout or a refused connection.</param>
 /// <param name="PromptTokens">Prompt tokens of a 2xx answer.</param>
 /// <param name="CompletionTokens">Completion tokens of a 2xx answer.</param>
-public sealed record MemberCall(string Member, int Status, int PromptTokens = 0, int CompletionTokens = 0)
+/// <param name="Tier">The member's <see cref="PoolTier"/>.</param>
+/// <param name="Model">The model (pool) the member serves.</param>
+public sealed record MemberCall(string Member, int Status, int PromptTokens = 0, int CompletionTokens = 0, string Tier = PoolTier.Standard, string? Model = null)
 {
     /// <summary>The calls of one line, summed per member.</summary>
     public static IReadOnlyDictionary<string, DeploymentUsage>? Sum(IReadOnlyList<MemberCall>? calls)
@@ -21,7 +23,8 @@ public sealed record MemberCall(string Member, int Status, int PromptTokens = 0,
         foreach (var call in calls)
         {
             var usage = new DeploymentUsage(
-                1, call.PromptTokens, call.CompletionTokens, call.Status == 429 ? 1 : 0, call.Status is 0 or 408 or >= 500 ? 1 : 0);
+                1, call.PromptTokens, call.CompletionTokens, call.Status == 429 ? 1 : 0, call.Status is 0 or 408 or >= 500 ? 1 : 0,
+                call.Tier, call.Model, call.Status is >= 200 and < 300 ? 1 : 0);
             sum[call.Member] = sum.TryGetValue(call.Member, out var had) ? had.Add(usage) : usage;
         }
 

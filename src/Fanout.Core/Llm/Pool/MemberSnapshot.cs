@@ -6,4 +6,5 @@ namespace Fanout.Core.Llm.Pool;
 /// <param name="InFlight">Calls in flight to it.</param>
 /// <param name="Headroom">Quota left (in tokens) as estimated; null when not known.</param>
 /// <param name="Failures">Failures in a row.</param>
-public sealed record MemberSnapshot(string Name, bool Available, int InFlight, double? Headroom, int Failures);
+/// <param name="Sent">Calls sent to it so far.</param>
+public sealed record MemberSnapshot(string Name, bool Available, int InFlight, double? Headroom, int Failures, long Sent = 0);

@@ -111,6 +111,9 @@ internal sealed class MemberState(PoolMember member)
         return headroom;
     }
 
+    /// <summary>Whether it has room for one more call by what is known (no report and no hint counts as room: a probe finds out).</summary>
+    public bool HasQuota(DateTimeOffset now) => Headroom(now) is not { } headroom || headroom >= Math.Max(Cost, 1);
+
     /// <summary>Records the answer of a call sent to the member (its in-flight count already taken down).</summary>
     public void Record(ChatCallResult result, DateTimeOffset now)
     {

@@ -100,6 +100,12 @@ public static partial class PoolConfiguration
         var weight = ReadNumber(member, "Weight", 1.0, 0.001, 1_000_000, errors);
         var tpm = ReadNumber(member, "TokensPerMinute", 0.0, 1, long.MaxValue, errors);
         var rpm = ReadNumber(member, "RequestsPerMinute", 0.0, 1, int.MaxValue, errors);
+        var tier = PoolTier.Parse(member["Tier"] is { Length: > 0 } t ? t : PoolTier.Standard);
+        if (tier is null)
+        {
+            errors.Add($"{key}:Tier must be provisioned, standard or batch, not '{member["Tier"]}'.");
+        }
+
         if (errors.Count > before)
         {
             return null;
@@ -107,7 +113,7 @@ public static partial class PoolConfiguration
 
         return new PoolMember(
             key, deployment!, endpoint!, deployment!, string.IsNullOrEmpty(member["ApiKey"]) ? null : member["ApiKey"], model ?? deployment!, weight,
-            tpm > 0 ? (long)tpm : null, rpm > 0 ? (int)rpm : null);
+            tpm > 0 ? (long)tpm : null, rpm > 0 ? (int)rpm : null, tier!);
     }
 
     private static double ReadNumber(IConfigurationSection member, string name, double absent, double min, double max, IList<string> errors)

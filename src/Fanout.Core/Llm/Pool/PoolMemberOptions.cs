@@ -23,6 +23,9 @@ public sealed class PoolMemberOptions
 
     /// <summary>Optional hint: the member's request quota per minute.</summary>
     public int? RequestsPerMinute { get; set; }
+
+    /// <summary><c>provisioned</c>, <c>standard</c> (default) or <c>batch</c>: see <see cref="PoolTier"/>.</summary>
+    public string? Tier { get; set; }
 }
 
 /// <summary>
@@ -51,5 +54,7 @@ public sealed class PoolOptions
 /// <param name="Weight">Relative preference.</param>
 /// <param name="TokensPerMinute">Quota hint, or null.</param>
 /// <param name="RequestsPerMinute">Quota hint, or null.</param>
+/// <param name="Tier">Its <see cref="PoolTier"/>: <c>provisioned</c>, <c>standard</c> or <c>batch</c>.</param>
 public sealed record PoolMember(
-    string Key, string Name, Uri Endpoint, string Deployment, string? ApiKey, string Model, double Weight = 1, long? TokensPerMinute = null, int? RequestsPerMinute = null);
+    string Key, string Name, Uri Endpoint, string Deployment, string? ApiKey, string Model, double Weight = 1, long? TokensPerMinute = null, int? RequestsPerMinute = null,
+    string Tier = PoolTier.Standard);

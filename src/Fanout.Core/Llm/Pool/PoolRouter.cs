@@ -59,62 +59,32 @@ public sealed class PoolRouter
     public IReadOnlyList<PoolMember> Members => _members.Select(m => m.Member).ToArray();
 
     /// <summary>
-    /// Picks a member for one call and counts the call as sent to it (pair with <see cref="Complete"/>); returns false,
-    /// with the time the first member may be used again, when none may be used now.
+    /// Picks a member for one call, tiers first: a <see cref="PoolTier.Provisioned"/> member that may be used and has
+    /// quota left takes it; only when none has does a <see cref="PoolTier.Standard"/> member (spillover, and back to the
+    /// provisioned members as soon as their quota returns); when no standard member may be used either, a provisioned
+    /// member that looks used up (its quota may have returned). <see cref="PoolTier.Batch"/> members are never picked.
+    /// With <paramref name="allowStandard"/> false, only provisioned members are picked (the call waits for their quota).
+    /// Counts the call as sent to the member (pair with <see cref="Complete"/>); returns false, with the time the first
+    /// member may be used again, when none may be used now.
     /// </summary>
-    public bool TryPick(out int member, out DateTimeOffset nextAvailable)
+    public bool TryPick(out int member, out DateTimeOffset nextAvailable, bool allowStandard = true)
     {
         var now = _time.GetUtcNow();
         lock (_lock)
         {
             member = -1;
             nextAvailable = DateTimeOffset.MaxValue;
-            int? probe = null;
-            int? best = null;
-            double bestScore = double.NegativeInfinity;
-            int? leastBusy = null;
             var start = _rotation++ & int.MaxValue;
-            for (var k = 0; k < _members.Length; k++)
-            {
-                var i = (start + k) % _members.Length;
-                var m = _members[i];
-                var availableAt = m.AvailableAt(_gateClosedUntil(i), now);
-                if (availableAt > now)
-                {
-                    nextAvailable = availableAt < nextAvailable ? availableAt : nextAvailable;
-                    continue;
-                }
-
-                if (leastBusy is null || m.Load() < _members[leastBusy.Value].Load())
-                {
-                    leastBusy = i;
-                }
-
-                if (m.Headroom(now) is not { } headroom)
-                {
-                    if (m.InFlight == 0 && (probe is null || m.Member.Weight > _members[probe.Value].Member.Weight))
-                    {
-                        probe = i;
-                    }
-
-                    continue;
-                }
-
-                var score = m.Member.Weight * headroom;
-                if (best is null || score > bestScore || (score == bestScore && m.Load() < _members[best.Value].Load()))
-                {
-                    best = i;
-                    bestScore = score;
-                }
-            }
-
-            if ((probe ?? best ?? leastBusy) is not { } chosen)
+            var chosen = Choose(start, now, m => m.Member.Tier == PoolTier.Provisioned && m.HasQuota(now), ref nextAvailable)
+                ?? (allowStandard ? Choose(start, now, m => m.Member.Tier == PoolTier.Standard, ref nextAvailable) : null)
+                ?? Choose(start, now, m => m.Member.Tier == PoolTier.Provisioned, ref nextAvailable);
+            if (chosen is not { } picked)
             {
                 return false;
             }
 
-            member = chosen;
-            var state = _members[chosen];
+            member = picked;
+            var state = _members[picked];
             if (state.PaceInterval(now) is { } interval)
             {
                 state.PacedUntil = MemberState.Later(now, state.PacedUntil) + interval;
@@ -124,6 +94,58 @@ public sealed class PoolRouter
             state.Sent++;
             return true;
         }
+    }
+
+    /// <summary>Whether the pool has a member of <paramref name="tier"/>.</summary>
+    public bool Has(string tier) => _members.Any(m => m.Member.Tier == tier);
+
+    /// <summary>The best member among those <paramref name="eligible"/> that may be used now; null when none may.</summary>
+    private int? Choose(int start, DateTimeOffset now, Func<MemberState, bool> eligible, ref DateTimeOffset nextAvailable)
+    {
+        int? probe = null;
+        int? best = null;
+        double bestScore = double.NegativeInfinity;
+        int? leastBusy = null;
+        for (var k = 0; k < _members.Length; k++)
+        {
+            var i = (start + k) % _members.Length;
+            var m = _members[i];
+            if (!eligible(m))
+            {
+                continue;
+            }
+
+            var availableAt = m.AvailableAt(_gateClosedUntil(i), now);
+            if (availableAt > now)
+            {
+                nextAvailable = availableAt < nextAvailable ? availableAt : nextAvailable;
+                continue;
+            }
+
+            if (leastBusy is null || m.Load() < _members[leastBusy.Value].Load())
+            {
+                leastBusy = i;
+            }
+
+            if (m.Headroom(now) is not { } headroom)
+            {
+                if (m.InFlight == 0 && (probe is null || m.Member.Weight > _members[probe.Value].Member.Weight))
+                {
+                    probe = i;
+                }
+
+                continue;
+            }
+
+            var score = m.Member.Weight * headroom;
+            if (best is null || score > bestScore || (score == bestScore && m.Load() < _members[best.Value].Load()))
+            {
+                best = i;
+                bestScore = score;
+            }
+        }
+
+        return probe ?? best ?? leastBusy;
     }
 
     /// <summary>Records the answer of a call <see cref="TryPick"/> gave to <paramref name="member"/>.</summary>
@@ -158,7 +180,7 @@ public sealed class PoolRouter
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            return _members.Select((m, i) => new MemberSnapshot(m.Member.Name, m.AvailableAt(_gateClosedUntil(i), now) <= now, m.InFlight, m.Headroom(now), m.Failures)).ToArray();
+            return _members.Select((m, i) => new MemberSnapshot(m.Member.Name, m.AvailableAt(_gateClosedUntil(i), now) <= now, m.InFlight, m.Headroom(now), m.Failures, m.Sent)).ToArray();
         }
     }
 }

@@ -49,7 +49,8 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
         _fallback = fallback;
         _maxWait = TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds);
         _maxRetries = options.MaxRetries;
-        foreach (var group in members.GroupBy(m => m.Member.Model, StringComparer.OrdinalIgnoreCase))
+        // Batch members take no live calls: the upstream batch path reaches them through their files and batches.
+        foreach (var group in members.Where(m => PoolTier.IsLive(m.Member.Tier)).GroupBy(m => m.Member.Model, StringComparer.OrdinalIgnoreCase))
         {
             var connections = group.ToArray();
             var router = new PoolRouter(
@@ -85,12 +86,19 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
         }
 
         var (router, members) = pool;
+        var allowStandard = StandardSpend.Allowed;
+        if (!allowStandard && !router.Has(PoolTier.Provisioned))
+        {
+            var message = $"The batch forbids standard spend (standardSpend=false) and the pool '{deployment}' has no provisioned member (Fanout:OpenAI:Pool:{{i}}:Tier).";
+            return new ChatCallResult(400, JsonSerializer.SerializeToUtf8Bytes(new { error = new { code = "no_provisioned_capacity", message } }), null, null);
+        }
+
         var calls = new List<MemberCall>();
         var budget = members.Length == 1 ? 1 : _maxRetries + members.Length;
         ChatCallResult? last = null;
         while (true)
         {
-            if (!router.TryPick(out var index, out var nextAvailable))
+            if (!router.TryPick(out var index, out var nextAvailable, allowStandard))
             {
                 var wait = nextAvailable - _time.GetUtcNow();
                 if (wait <= _maxWait)
@@ -118,7 +126,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             router.Complete(index, result);
             if (!result.Deferred)
             {
-                calls.Add(Count(member.Member.Name, result));
+                calls.Add(Count(member.Member, result));
             }
 
             last = result;
@@ -139,7 +147,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
         }
 
         var result = await send(_fallback, deployment, body, cancellationToken).ConfigureAwait(false);
-        return result.Deferred ? result : result with { Calls = [Count(deployment, result)] };
+        return result.Deferred ? result : result with { Calls = [Count(deployment, PoolTier.Standard, deployment, result)] };
     }
 
     private ChatCallResult Deferred(string model, TimeSpan wait, ChatCallResult? last, List<MemberCall> calls)
@@ -154,15 +162,17 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             Calls: calls);
     }
 
-    private static MemberCall Count(string member, ChatCallResult result)
+    private static MemberCall Count(PoolMember member, ChatCallResult result) => Count(member.Name, member.Tier, member.Model, result);
+
+    private static MemberCall Count(string member, string tier, string model, ChatCallResult result)
     {
         if (!result.IsSuccess)
         {
-            return new MemberCall(member, result.Status);
+            return new MemberCall(member, result.Status, Tier: tier, Model: model);
         }
 
         var (prompt, completion) = OutputLines.ReadUsage(result.Body.Span);
-        return new MemberCall(member, result.Status, prompt, completion);
+        return new MemberCall(member, result.Status, prompt, completion, tier, model);
     }
 
     private static IEnumerable<PoolConnection> Connect(OpenAIOptions options, PoolOptions pool, TimeProvider timeProvider)

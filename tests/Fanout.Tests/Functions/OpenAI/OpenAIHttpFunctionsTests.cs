@@ -125,7 +125,7 @@ public sealed class OpenAIHttpFunctionsTests : IDisposable
 
     [Theory]
     [InlineData("{\"input_file_id\":\"abc\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}", "'input_file_id' must be a file id as /v1/files returns it (\"file-\" followed by up to 200 letters, digits, '_', '.' or '-').")]
-    [InlineData("{\"input_file_id\":\"file-x\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"1h\"}", "'completion_window' must be \"24h\".")]
+    [InlineData("{\"input_file_id\":\"file-x\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"2d\"}", "'completion_window' must be \"24h\", or any number of hours or minutes such as \"6h\" or \"90m\".")]
     [InlineData("[1]", "The body must be a JSON object {\"input_file_id\", \"endpoint\", \"completion_window\"}.")]
     public async Task Creating_a_batch_from_a_bad_body_is_400_invalid_body_and_starts_nothing(string json, string message)
     {
