@@ -71,7 +71,7 @@ public static class BatchObjects
             null,
             input.MaxConcurrency,
             input.Deployment,
-            new RequestCounts(total, counts.Completed, counts.Failed),
+            new RequestCounts(total, counts.Completed, counts.Failed, counts.Cached),
             new Usage(counts.PromptTokens, counts.CompletionTokens),
             store.OutputBlobPath(input.BatchId),
             store.ErrorBlobPath(input.BatchId),
@@ -79,7 +79,8 @@ public static class BatchObjects
             progress?.Window is > 0 ? progress.Window : null,
             MaxTotalTokens: input.MaxTotalTokens,
             Progress: live,
-            UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>());
+            UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>(),
+            LinesByTier: new LinesByTier(counts.Cached));
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)

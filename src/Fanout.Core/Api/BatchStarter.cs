@@ -19,8 +19,12 @@ public sealed partial class BatchStarter(
     IOptions<OpenAIOptions> openAIOptions,
     TimeProvider time,
     IStorageFlush storageFlush,
-    ILogger<BatchStarter> logger)
+    ILogger<BatchStarter> logger,
+    IOptions<Cache.CacheOptions>? cacheOptions = null)
 {
+    /// <summary>Whether a batch that does not say <c>cache</c> uses the response cache (<c>Fanout:Cache:Default</c>).</summary>
+    public bool DefaultCache => cacheOptions?.Value.Default ?? false;
+
     /// <summary>The deployment of a batch that names none.</summary>
     public string DefaultDeployment => openAIOptions.Value.Deployment;
 
@@ -33,7 +37,8 @@ public sealed partial class BatchStarter(
         BatchSource? source = null,
         IReadOnlyDictionary<string, string>? metadata = null,
         long? maxTotalTokens = null,
-        RetrySource? retry = null)
+        RetrySource? retry = null,
+        bool? cache = null)
     {
         var o = batchOptions.Value;
         return new BatchInput(
@@ -49,7 +54,8 @@ public sealed partial class BatchStarter(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             MaxTotalTokens: maxTotalTokens,
-            Retry: retry);
+            Retry: retry,
+            Cache: cache ?? DefaultCache);
     }
 
     /// <summary>Schedules the batch's orchestration and flushes storage; a second start of the same id is a no-op.</summary>

@@ -89,6 +89,7 @@ public sealed partial class BatchSubmitService(
             Deployment = prompts.Deployment ?? query.Deployment,
             MaxConcurrency = prompts.MaxConcurrency ?? query.MaxConcurrency,
             MaxTotalTokens = prompts.MaxTotalTokens ?? query.MaxTotalTokens,
+            Cache = prompts.Cache ?? query.Cache,
         };
         return RunAsync(prompts.ToLines(), settings, idempotencyKey, prompts.Metadata, client, cancellationToken);
     }
@@ -100,7 +101,7 @@ public sealed partial class BatchSubmitService(
         {
             if (settings.DryRun)
             {
-                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, cancellationToken).ConfigureAwait(false);
+                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, settings.Cache ?? starter.DefaultCache, cancellationToken).ConfigureAwait(false);
                 return estimate.Lines == 0 ? EmptyBatch() : new SubmitReply(null, estimate);
             }
 
@@ -111,7 +112,7 @@ public sealed partial class BatchSubmitService(
                 return EmptyBatch();
             }
 
-            var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens);
+            var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens, cache: settings.Cache);
             var batch = await starter.StartAndDescribeAsync(client, input, prepared.Total, cancellationToken).ConfigureAwait(false);
             LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);
             return new SubmitReply(batch, null);

@@ -6,14 +6,15 @@ namespace Fanout.Core.Api;
 
 /// <summary>
 /// A submit as a list of prompts (the JSON form <c>{"prompts": [...], "deployment"?, "maxConcurrency"?, "metadata"?,
-/// "maxTotalTokens"?}</c>): each prompt becomes a user message whose <c>custom_id</c> is its zero-based index.
+/// "maxTotalTokens"?, "cache"?}</c>): each prompt becomes a user message whose <c>custom_id</c> is its zero-based index.
 /// </summary>
 public sealed record PromptsSubmission(
     IReadOnlyList<string> Prompts,
     string? Deployment = null,
     int? MaxConcurrency = null,
     IReadOnlyDictionary<string, string>? Metadata = null,
-    long? MaxTotalTokens = null)
+    long? MaxTotalTokens = null,
+    bool? Cache = null)
 {
     /// <summary>The prompts as input lines.</summary>
     public Stream ToLines()
@@ -96,6 +97,12 @@ public sealed record PromptsSubmission(
             return ServiceError.InvalidBody(budgetError);
         }
 
+        bool? cache = null;
+        if (SubmitOptionsQuery.ReadCacheJson(root, ref cache) is { } cacheError)
+        {
+            return ServiceError.InvalidBody(cacheError);
+        }
+
         if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
         {
             return ServiceError.InvalidBody(metadataError);
@@ -112,6 +119,6 @@ public sealed record PromptsSubmission(
             list.Add(p.GetString()!);
         }
 
-        return new PromptsSubmission(list, deployment, cap, metadata, budget);
+        return new PromptsSubmission(list, deployment, cap, metadata, budget, cache);
     }
 }

@@ -8,7 +8,8 @@ namespace Fanout.Core.Api;
 /// <param name="MaxConcurrency">The cap, or null for the default.</param>
 /// <param name="DryRun">True for an estimate: nothing stored, no model called.</param>
 /// <param name="MaxTotalTokens">The token budget, or null for none.</param>
-public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null);
+/// <param name="Cache">Use the response cache (<c>cache</c>); null for the host's default <c>Fanout:Cache:Default</c>.</param>
+public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null, bool? Cache = null);
 
 /// <summary>Reads a <see cref="SubmitQuery"/> from the query, and the budget from a JSON form.</summary>
 public static class SubmitOptionsQuery
@@ -18,6 +19,9 @@ public static class SubmitOptionsQuery
 
     /// <summary>Query parameter (and JSON field) of the batch's token budget.</summary>
     public const string MaxTotalTokens = "maxTotalTokens";
+
+    /// <summary>Query parameter (and JSON field) that turns the response cache on or off for the batch.</summary>
+    public const string Cache = "cache";
 
     /// <summary>Reads the query; the first wrong parameter is a 400 <c>invalid_parameter</c> naming it.</summary>
     public static ServiceResult<SubmitQuery> Read(QueryArgs query, SubmitRules rules)
@@ -44,7 +48,12 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter("Query parameter 'maxTotalTokens' must be a positive integer.");
         }
 
-        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget);
+        if (!query.TryGetBool(Cache, out var cache))
+        {
+            return ServiceError.InvalidParameter("Query parameter 'cache' must be true or false.");
+        }
+
+        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget, cache);
     }
 
     /// <summary>Reads the JSON field <c>maxTotalTokens</c>; returns the error message when it is not a positive integer.</summary>
@@ -61,6 +70,23 @@ public static class SubmitOptionsQuery
         }
 
         budget = v;
+        return null;
+    }
+
+    /// <summary>Reads the JSON field <c>cache</c>; returns the error message when it is not a boolean.</summary>
+    public static string? ReadCacheJson(JsonElement root, ref bool? cache)
+    {
+        if (!root.TryGetProperty(Cache, out var c) || c.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (c.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            return "'cache' must be true or false.";
+        }
+
+        cache = c.GetBoolean();
         return null;
     }
 }

@@ -10,6 +10,10 @@ namespace Fanout.Core.Estimates;
 /// <param name="MaxCompletionTokens">The output bound of the valid lines (<c>max_completion_tokens</c> or <c>max_tokens</c>, times <c>n</c>).</param>
 /// <param name="EstimatedCost">Cost bounds; null when a model of the batch has no configured price.</param>
 /// <param name="EstimatedSecondsAtQuota">(prompt + output bound) / tokens per minute, the slowest model; null without a configured quota.</param>
+/// <param name="CachedLines">
+/// With <c>cache</c> on: valid lines that would be answered without a call (a fresh entry in the response cache, or a
+/// copy of an earlier line of the batch). Tokens, cost and time count only the other lines.
+/// </param>
 public sealed record BatchEstimate(
     int Lines,
     int Invalid,
@@ -17,7 +21,8 @@ public sealed record BatchEstimate(
     long PromptTokens,
     long MaxCompletionTokens,
     EstimatedCost? EstimatedCost,
-    double? EstimatedSecondsAtQuota)
+    double? EstimatedSecondsAtQuota,
+    int CachedLines = 0)
 {
     /// <summary>Always "batch_estimate".</summary>
     public string Object => "batch_estimate";

@@ -31,7 +31,8 @@ public sealed record BatchInput(
     string? Endpoint = null,
     long? MaxTotalTokens = null,
     RetrySource? Retry = null,
-    ChunkResume? Resume = null);
+    ChunkResume? Resume = null,
+    bool Cache = false);
 
 /// <summary>Where a batch orchestration that continued as new picks up: the next chunk to start and the counts so far.</summary>
 public sealed record ChunkResume(int NextChunk, BatchCounts Counts);
@@ -44,9 +45,10 @@ public sealed record RetrySource(string Of, string BaseBlob);
 /// <summary>
 /// Input of one chunk sub-orchestration: a contiguous range of lines with its own window (its share of the cap).
 /// <c>Cap</c> is the batch's whole <c>maxConcurrency</c>, passed on to each call for the activity's per-process gate
-/// (<see cref="Activities.BatchCallGate"/>); 0 in inputs saved before it was sent along.
+/// (<see cref="Activities.BatchCallGate"/>); 0 in inputs saved before it was sent along. <c>Cache</c>: the batch's
+/// <c>cache</c> setting, passed on to each call (<see cref="Cache.ResponseCache"/>).
 /// </summary>
-public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0);
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0, bool Cache = false);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
 /// <param name="BatchId">The batch.</param>
@@ -57,7 +59,8 @@ public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize
 /// <param name="LastAttempt">The last durable retry: a transient model error now writes an error line.</param>
 /// <param name="Failures">Times the activity itself failed through its retry policy (storage trouble, not the model).</param>
 /// <param name="Cap">The batch's <c>maxConcurrency</c>: see <see cref="Activities.BatchCallGate"/>; 0 = not known (no gate).</param>
-public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0);
+/// <param name="Cache">The batch uses the response cache: see <see cref="Cache.ResponseCache"/>.</param>
+public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0, bool Cache = false);
 
 /// <summary>What one prompt activity reports back: small, counts only.</summary>
 /// <param name="Index">The line.</param>
@@ -72,6 +75,7 @@ public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, st
 /// is honoured like a 429's, but it is not a new congestion signal (the 429 that closed the gate was one already).
 /// </param>
 /// <param name="ByDeployment">The calls this attempt made, per pool member; null when none were made.</param>
+/// <param name="Cached">Answered from the response cache or a twin line: no call, no tokens spent by this batch.</param>
 public sealed record PromptOutcome(
     int Index,
     bool Succeeded,
@@ -81,7 +85,8 @@ public sealed record PromptOutcome(
     int RetryAfterMs = 0,
     bool Throttled = false,
     bool Deferred = false,
-    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null)
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null,
+    bool Cached = false)
 {
     /// <summary>True when the activity wrote nothing and asks to be run again after <see cref="RetryAfterMs"/>.</summary>
     public bool WantsRetry => RetryAfterMs > 0;
@@ -95,9 +100,10 @@ public sealed record PromptOutcome(
 /// <param name="Throttled">Outcomes that were 429s.</param>
 /// <param name="Retries">Durable retries.</param>
 /// <param name="ByDeployment">Calls, tokens and 429s per pool member, as the orchestrations counted them (<c>usage_by_deployment</c>).</param>
+/// <param name="Cached">Lines answered from the response cache or a twin (also counted in <paramref name="Completed"/>; their tokens are not).</param>
 public sealed record BatchCounts(
     int Completed = 0, int Failed = 0, long PromptTokens = 0, long CompletionTokens = 0, int Throttled = 0, int Retries = 0,
-    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null)
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null, int Cached = 0)
 {
     /// <summary>Adds one outcome.</summary>
     public BatchCounts Add(PromptOutcome o) => o.WantsRetry
@@ -110,12 +116,13 @@ public sealed record BatchCounts(
             PromptTokens = PromptTokens + o.PromptTokens,
             CompletionTokens = CompletionTokens + o.CompletionTokens,
             Throttled = Throttled + (o.Throttled ? 1 : 0),
+            Cached = Cached + (o.Cached ? 1 : 0),
         };
 
     /// <summary>Sum of two counters.</summary>
     public BatchCounts Add(BatchCounts o) => new(
         Completed + o.Completed, Failed + o.Failed, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, Throttled + o.Throttled, Retries + o.Retries,
-        DeploymentUsage.Merge(ByDeployment, o.ByDeployment));
+        DeploymentUsage.Merge(ByDeployment, o.ByDeployment), Cached + o.Cached);
 }
 
 /// <summary>Custom status of a running batch or chunk orchestration.</summary>

@@ -19,7 +19,8 @@ public sealed record BatchObject(
     ApiError? Error = null,
     long? MaxTotalTokens = null,
     LiveProgress? Progress = null,
-    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null)
+    IReadOnlyDictionary<string, DeploymentUsage>? UsageByDeployment = null,
+    LinesByTier? LinesByTier = null)
 {
     private static readonly IReadOnlyDictionary<string, DeploymentUsage> NoUsage = new Dictionary<string, DeploymentUsage>();
 
@@ -38,7 +39,7 @@ public sealed record BatchObject(
             result.CompletedAt,
             input.MaxConcurrency,
             input.Deployment,
-            new RequestCounts(result.Total, result.Counts.Completed, result.Counts.Failed),
+            new RequestCounts(result.Total, result.Counts.Completed, result.Counts.Failed, result.Counts.Cached),
             new Usage(result.Counts.PromptTokens, result.Counts.CompletionTokens),
             outputBlob,
             errorBlob,
@@ -46,7 +47,8 @@ public sealed record BatchObject(
             null,
             result.ErrorCode is null ? null : new ApiError(result.ErrorCode, result.ErrorMessage ?? result.ErrorCode),
             input.MaxTotalTokens,
-            UsageByDeployment: result.Counts.ByDeployment ?? NoUsage);
+            UsageByDeployment: result.Counts.ByDeployment ?? NoUsage,
+            LinesByTier: new LinesByTier(result.Counts.Cached));
     }
 
     /// <summary>The object of a batch just started: in progress, nothing done yet.</summary>
@@ -58,8 +60,8 @@ public sealed record BatchObject(
     }
 }
 
-/// <summary>Line counts of a batch.</summary>
-public sealed record RequestCounts(int Total, int Completed, int Failed);
+/// <summary>Line counts of a batch; <c>Cached</c>: completed lines answered from the response cache or a twin line.</summary>
+public sealed record RequestCounts(int Total, int Completed, int Failed, int Cached = 0);
 
 /// <summary>Token usage of a batch.</summary>
 public sealed record Usage(long PromptTokens, long CompletionTokens)

@@ -6,13 +6,14 @@ using Fanout.Core.Service;
 
 namespace Fanout.Core.OpenAICompat;
 
-/// <summary>The body of <c>POST /v1/batches</c>: <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.</summary>
+/// <summary>The body of <c>POST /v1/batches</c>: <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?, "cache"?}</c>.</summary>
 /// <param name="InputFileId">The uploaded input file.</param>
 /// <param name="Endpoint">The endpoint every line's url must match.</param>
 /// <param name="Metadata">The caller's metadata, checked.</param>
 /// <param name="MaxConcurrency">Fanout's cap on calls in flight; null for the default.</param>
 /// <param name="MaxTotalTokens">Fanout's token budget; null for none.</param>
-public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null)
+/// <param name="Cache">Fanout's response cache for the batch (<c>"cache": true</c>); null for the host's default.</param>
+public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null, bool? Cache = null)
 {
     private const int MaxBodyBytes = 1024 * 1024;
 
@@ -82,11 +83,17 @@ public sealed record CreateBatchRequest(string InputFileId, string Endpoint, IRe
             budget = tokens;
         }
 
+        bool? cache = null;
+        if (SubmitOptionsQuery.ReadCacheJson(root, ref cache) is { } cacheError)
+        {
+            return Bad(cacheError);
+        }
+
         if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
         {
             return Bad(metadataError);
         }
 
-        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget);
+        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget, cache);
     }
 }

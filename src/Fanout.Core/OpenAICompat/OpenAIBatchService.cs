@@ -25,10 +25,11 @@ public sealed partial class OpenAIBatchService(
     TimeProvider time,
     ILogger<OpenAIBatchService> logger,
     IStorageFlush storageFlush,
-    OpenAIFilesContainer container)
+    OpenAIFilesContainer container,
+    IOptions<Cache.CacheOptions>? cacheOptions = null)
 {
     /// <summary>
-    /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.
+    /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?, "cache"?}</c>.
     /// <paramref name="json"/> is null when the body is not <c>application/json</c> (415).
     /// </summary>
     public async Task<ServiceResult<OpenAIBatchObject>> CreateAsync(Stream? json, DurableTaskClient client, CancellationToken cancellationToken)
@@ -164,7 +165,8 @@ public sealed partial class OpenAIBatchService(
             MaxDurableRetries: openAIOptions.Value.MaxDurableRetries,
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             Endpoint: form.Endpoint,
-            MaxTotalTokens: form.MaxTotalTokens);
+            MaxTotalTokens: form.MaxTotalTokens,
+            Cache: form.Cache ?? cacheOptions?.Value.Default ?? false);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} created from file {FileId} for {Endpoint}")]

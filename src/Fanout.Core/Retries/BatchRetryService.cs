@@ -74,6 +74,7 @@ public sealed partial class BatchRetryService(
             new PreparedBatch(lines, 0, chunkSize),
             metadata: new Dictionary<string, string>(original.Metadata ?? new Dictionary<string, string>()) { [RetryOfKey] = id },
             maxTotalTokens: original.MaxTotalTokens,
+            cache: original.Cache,
             retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}"));
         var batch = await starter.StartAndDescribeAsync(client, input, lines, cancellationToken).ConfigureAwait(false);
         LogRetry(logger, retryId, id, lines, invalid);
