@@ -53,7 +53,8 @@ public static class FanoutCommand
         var cap = new Option<int?>("--max-concurrency", "-c") { Description = "Most calls in flight for this batch." };
         var deployment = new Option<string?>("--deployment", "-d") { Description = "Deployment for lines that name no model." };
         var budget = new Option<long?>("--max-total-tokens", "-b") { Description = "Token budget: no line is sent once the batch's usage reaches it (unsent lines end budget_exceeded)." };
-        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment, budget };
+        var cache = new Option<bool>("--cache") { Description = "Answer lines from the response cache where an identical request was answered before, and send copies inside the batch once (\"cached\": true lines)." };
+        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment, budget, cache };
         submit.SetAction((p, ct) => Run(p, async client =>
         {
             var path = p.GetValue(file)!;
@@ -63,13 +64,13 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct, p.GetValue(budget)).ConfigureAwait(false);
+            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct, p.GetValue(budget), cache: p.GetValue(cache)).ConfigureAwait(false);
             var id = batch.GetProperty("id").GetString()!;
             await output.WriteLineAsync(id).ConfigureAwait(false);
             return p.GetValue(watch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
         }));
 
-        var estimate = new Command("estimate", "Dry run: validate a batch file and estimate its tokens, cost and time at quota; nothing is stored or sent.") { file, deployment };
+        var estimate = new Command("estimate", "Dry run: validate a batch file and estimate its tokens, cost and time at quota; nothing is stored or sent.") { file, deployment, cache };
         estimate.SetAction((p, ct) => Run(p, async client =>
         {
             var path = p.GetValue(file)!;
@@ -79,7 +80,7 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var e = await client.SubmitAsync(path.FullName, null, p.GetValue(deployment), ct, dryRun: true).ConfigureAwait(false);
+            var e = await client.SubmitAsync(path.FullName, null, p.GetValue(deployment), ct, dryRun: true, cache: p.GetValue(cache)).ConfigureAwait(false);
             await output.WriteLineAsync(BatchText.Estimate(e)).ConfigureAwait(false);
             return e.GetProperty("invalid").GetInt32() == 0 ? ExitCodes.Success : ExitCodes.LinesFailed;
         }));

@@ -32,6 +32,7 @@ async function buildRequest() {
     body = JSON.stringify(form); type = 'application/json';
   }
   if (budget) query.set('maxTotalTokens', budget);
+  if ($('cache').checked) query.set('cache', 'true');
   return { body, type, query };
 }
 
@@ -49,7 +50,8 @@ async function estimate() {
       ? `${e.estimated_cost.low.toFixed(4)}–${e.estimated_cost.high.toFixed(4)} ${e.estimated_cost.currency}` : 'unknown (no price configured)';
     const time = e.estimated_seconds_at_quota != null ? duration(e.estimated_seconds_at_quota) : 'unknown (no quota configured)';
     const bad = e.line_errors.slice(0, 3).map(x => `line ${x.index}: ${x.error.code}`).join(', ');
-    message.textContent = `Estimate: ${num(e.lines)} lines (${num(e.invalid)} invalid${bad ? ': ' + bad : ''}), ` +
+    const cached = e.cached_lines ? `, ${num(e.cached_lines)} answered from the cache` : '';
+    message.textContent = `Estimate: ${num(e.lines)} lines (${num(e.invalid)} invalid${bad ? ': ' + bad : ''}${cached}), ` +
       `${num(e.prompt_tokens)} prompt tokens, up to ${num(e.max_completion_tokens)} output tokens, cost ${cost}, time at quota ${time}.`;
   } catch (err) {
     message.textContent = 'No estimate: ' + err.message;
