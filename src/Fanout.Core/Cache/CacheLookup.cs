@@ -9,7 +9,7 @@ public sealed class CacheLookup : IAsyncDisposable
 {
     private readonly ResponseCache _cache;
     private readonly string _key;
-    private readonly CacheClaim? _claim;
+    private CacheClaim? _claim;
     private readonly TaskCompletionSource<CachedResponse?>? _mine;
     private readonly CancellationTokenSource? _keep;
     private readonly Task? _keeping;
@@ -26,7 +26,7 @@ public sealed class CacheLookup : IAsyncDisposable
         if (claim is not null)
         {
             _keep = new CancellationTokenSource();
-            _keeping = cache.KeepAsync(claim, _keep.Token);
+            _keeping = cache.KeepAsync(claim, renewed => Volatile.Write(ref _claim, renewed), _keep.Token);
         }
     }
 
@@ -57,13 +57,19 @@ public sealed class CacheLookup : IAsyncDisposable
             return;
         }
 
-        if (_keep is not null)
+        try
         {
-            await _keep.CancelAsync().ConfigureAwait(false);
-            await _keeping!.ConfigureAwait(false);
-            _keep.Dispose();
+            if (_keep is not null)
+            {
+                await _keep.CancelAsync().ConfigureAwait(false);
+                await _keeping!.ConfigureAwait(false);
+                _keep.Dispose();
+            }
         }
-
-        await _cache.ReleaseAsync(_key, _claim, _mine, _stored).ConfigureAwait(false);
+        finally
+        {
+            // Released with the claim's latest ETag (a renewal changes it), and the waiting copies always told.
+            await _cache.ReleaseAsync(_key, Volatile.Read(ref _claim), _mine, _stored).ConfigureAwait(false);
+        }
     }
 }

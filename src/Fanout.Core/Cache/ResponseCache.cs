@@ -46,7 +46,20 @@ public sealed partial class ResponseCache(ResponseCacheStore store, IOptions<Cac
             var running = _inFlight.GetOrAdd(key, mine.Task);
             if (running != mine.Task)
             {
-                if (await running.WaitAsync(cancellationToken).ConfigureAwait(false) is { } twin)
+                CachedResponse? twin;
+                try
+                {
+                    twin = await running.WaitAsync(options.Value.ClaimTimeout, time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // The in-process join is only a shortcut: a copy that waited a claim's length goes to storage itself
+                    // (where a live owner's claim keeps it waiting, and a dead one's is broken), so it can never hang here.
+                    mine = new TaskCompletionSource<CachedResponse?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    return await AcquireOrFinishAsync(key, mine, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (twin is not null)
                 {
                     Interlocked.Increment(ref _hits);
                     return new CacheLookup(this, key, twin, null, null);
@@ -56,24 +69,30 @@ public sealed partial class ResponseCache(ResponseCacheStore store, IOptions<Cac
                 continue;
             }
 
-            try
-            {
-                var (answer, claim) = await AcquireAsync(key, cancellationToken).ConfigureAwait(false);
-                if (answer is not null)
-                {
-                    Interlocked.Increment(ref _hits);
-                    Finish(key, mine, answer);
-                    return new CacheLookup(this, key, answer, null, null);
-                }
+            return await AcquireOrFinishAsync(key, mine, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-                Interlocked.Increment(ref _misses);
-                return new CacheLookup(this, key, null, claim, mine);
-            }
-            catch
+    /// <summary>Reads the store or claims the request; <paramref name="mine"/> tells this process's waiting copies the outcome.</summary>
+    private async Task<CacheLookup> AcquireOrFinishAsync(string key, TaskCompletionSource<CachedResponse?> mine, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (answer, claim) = await AcquireAsync(key, cancellationToken).ConfigureAwait(false);
+            if (answer is not null)
             {
-                Finish(key, mine, null);
-                throw;
+                Interlocked.Increment(ref _hits);
+                Finish(key, mine, answer);
+                return new CacheLookup(this, key, answer, null, null);
             }
+
+            Interlocked.Increment(ref _misses);
+            return new CacheLookup(this, key, null, claim, mine);
+        }
+        catch
+        {
+            Finish(key, mine, null);
+            throw;
         }
     }
 
@@ -100,7 +119,7 @@ public sealed partial class ResponseCache(ResponseCacheStore store, IOptions<Cac
                 await store.ReleaseAsync(claim, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or IOException or TimeoutException)
+        catch (Exception e)
         {
             // The claim then expires on its own (ClaimTimeout): the waiting copies are only held up.
             LogReleaseFailed(logger, key, e);
@@ -112,7 +131,7 @@ public sealed partial class ResponseCache(ResponseCacheStore store, IOptions<Cac
     }
 
     /// <summary>Renews <paramref name="claim"/> every third of the claim timeout until <paramref name="stop"/> is cancelled.</summary>
-    internal async Task KeepAsync(CacheClaim claim, CancellationToken stop)
+    internal async Task KeepAsync(CacheClaim claim, Action<CacheClaim> renewed, CancellationToken stop)
     {
         var every = options.Value.ClaimTimeout / 3;
         var current = claim;
@@ -121,19 +140,21 @@ public sealed partial class ResponseCache(ResponseCacheStore store, IOptions<Cac
             while (true)
             {
                 await Task.Delay(every, time, stop).ConfigureAwait(false);
-                if (await store.RenewAsync(current, stop).ConfigureAwait(false) is not { } renewed)
+                if (await store.RenewAsync(current, stop).ConfigureAwait(false) is not { } next)
                 {
                     return;
                 }
 
-                current = renewed;
+                current = next;
+                renewed(next);
             }
         }
         catch (OperationCanceledException)
         {
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or IOException or TimeoutException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the claim then expires on its own; the owner's release must still run.
             LogReleaseFailed(logger, claim.Key, e);
         }
     }
