@@ -9,7 +9,9 @@ internal sealed class BenchOptions
         Usage: dotnet run -c Release --project bench/Fanout.Bench -- [options] [--Fanout:Section:Key=value ...]
 
           --quick                  the reduced scenario set (under 2 minutes)
-          --scenario NAME[,NAME]   run only these scenarios (from either set, or ad hoc: n<N>-c<C>-l<L ms>)
+          --scenario NAME[,NAME]   run only these scenarios (from either set, or ad hoc: n<N>-c<C>-l<L ms>); also the
+                                   pool scenarios (pool, pool-uneven, pool-outage) and the cache scenarios (rerun-90,
+                                   dupes, or at another size: rerun-90-n2000, dupes-n1000)
           --backend B              azurestorage | memory | both (default both)
           --no-baseline            skip the SemaphoreSlim baseline rows
           --no-storage-probe       skip the raw Azurite queue/table/blob measurement

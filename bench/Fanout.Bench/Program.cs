@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Fanout.Bench;
+using Fanout.Bench.Cache;
 using Fanout.Bench.Measuring;
 using Fanout.Bench.Pool;
 using Fanout.Bench.Reporting;
@@ -20,13 +21,16 @@ BenchOptions options;
 IReadOnlyList<Scenario> scenarios;
 IReadOnlyList<PoolScenario> poolScenarios;
 var poolRows = new List<PoolRow>();
+IReadOnlyList<CacheScenario> cacheScenarios;
+var cacheRows = new List<CacheRow>();
 try
 {
     options = BenchOptions.Parse(args);
     poolScenarios = PoolScenario.Select(options.Scenarios);
-    scenarios = poolScenarios.Count > 0 && poolScenarios.Count == options.Scenarios.Count
+    cacheScenarios = CacheScenario.Select(options.Scenarios);
+    scenarios = (poolScenarios.Count > 0 || cacheScenarios.Count > 0) && poolScenarios.Count + cacheScenarios.Count == options.Scenarios.Count
         ? []
-        : ScenarioCatalog.Select([.. options.Scenarios.Where(n => !PoolScenario.IsPool(n))], options.Quick);
+        : ScenarioCatalog.Select([.. options.Scenarios.Where(n => !PoolScenario.IsPool(n) && !CacheScenario.IsCache(n))], options.Quick);
 }
 catch (ArgumentException e)
 {
@@ -126,6 +130,12 @@ try
         {
             poolRows.AddRange(await PoolBench.RunAsync(pool, azurite.ConnectionString, azurite.ProcessId, options.HostOverrides, options.WarmUp, probes, log, cts.Token));
         }
+
+        foreach (var cache in cacheScenarios)
+        {
+            await log.WriteLineAsync($"[{total.Elapsed.TotalSeconds,5:0}s] {cache.Name}: N={cache.Count} C={cache.MaxConcurrency} L={cache.LatencyMs} ms, cache on…");
+            cacheRows.AddRange(await CacheBench.RunAsync(cache, azurite.ConnectionString, options.HostOverrides, log, cts.Token));
+        }
     }
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -155,8 +165,13 @@ if (poolRows.Count > 0)
     await Console.Out.WriteLineAsync(PoolBench.ToMarkdown(poolRows));
 }
 
+if (cacheRows.Count > 0)
+{
+    await Console.Out.WriteLineAsync(CacheBench.ToMarkdown(cacheRows));
+}
+
 await log.WriteLineAsync($"Done in {total.Elapsed.TotalSeconds:0} s; JSON: {outputPath}");
-return report.Rows.All(r => r.Problem is null && r.Verified) && poolRows.All(r => r.Row.Problem is null && r.Row.Verified) ? 0 : 1;
+return report.Rows.All(r => r.Problem is null && r.Verified) && poolRows.All(r => r.Row.Problem is null && r.Row.Verified) && cacheRows.All(r => r.Problem is null) ? 0 : 1;
 
 async Task RunAsync(Scenario scenario, string runner, Func<Task<BenchRow>> run)
 {

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Fanout.Core.Activities;
 using Fanout.Core.Api;
+using Fanout.Core.Cache;
 using Fanout.Core.Llm;
 using Fanout.Core.Llm.Pool;
 using Fanout.Core.OpenAICompat;
@@ -50,6 +51,7 @@ public static class FanoutServiceCollectionExtensions
             sp.GetRequiredService<IOptions<OpenAIOptions>>(), sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<AzureOpenAIClientFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<BatchCallGate>();
         services.TryAddSingleton<StructuredOutputs.AnswerChecker>();
+        services.AddFanoutCache();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();

@@ -24,9 +24,14 @@ public sealed class FanoutClient(HttpClient http) : IDisposable
 
     /// <summary>Submits a batch file: <c>.jsonl</c>/<c>.ndjson</c> as Batch API lines, <c>.json</c> as a prompts form, anything else as one prompt per line.</summary>
     public async Task<JsonElement> SubmitAsync(
-        string path, int? maxConcurrency, string? deployment, CancellationToken cancellationToken, long? maxTotalTokens = null, bool dryRun = false, string? deadline = null)
+        string path, int? maxConcurrency, string? deployment, CancellationToken cancellationToken, long? maxTotalTokens = null, bool dryRun = false, string? deadline = null, bool cache = false)
     {
         var query = new List<string>();
+        if (cache)
+        {
+            query.Add("cache=true");
+        }
+
         if (deadline is not null)
         {
             query.Add($"deadline={Uri.EscapeDataString(deadline)}");

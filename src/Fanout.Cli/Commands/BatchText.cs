@@ -101,6 +101,11 @@ internal static class BatchText
         var text = new System.Text.StringBuilder();
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"lines {e.GetProperty("lines").GetInt32()}, invalid {e.GetProperty("invalid").GetInt32()}");
+        if (e.TryGetProperty("cached_lines", out var cached) && cached.ValueKind == JsonValueKind.Number && cached.GetInt32() > 0)
+        {
+            text.AppendLine(c, $"cached {cached.GetInt32()} (answered without a call; left out of tokens, cost and time)");
+        }
+
         text.AppendLine(c, $"prompt tokens {e.GetProperty("prompt_tokens").GetInt64():N0}, output bound {e.GetProperty("max_completion_tokens").GetInt64():N0} tokens");
         var cost = e.GetProperty("estimated_cost");
         text.AppendLine(cost.ValueKind == JsonValueKind.Object && cost.GetProperty("low").ValueKind == JsonValueKind.Number

@@ -54,7 +54,8 @@ public static class FanoutCommand
         var deployment = new Option<string?>("--deployment", "-d") { Description = "Deployment for lines that name no model." };
         var budget = new Option<long?>("--max-total-tokens", "-b") { Description = "Token budget: no line is sent once the batch's usage reaches it (unsent lines end budget_exceeded)." };
         var deadline = new Option<string?>("--deadline") { Description = "Done by then, as cheaply as possible: an ISO 8601 UTC time or a duration such as 90m or 6h (the Batch API first when the pool has a batch member)." };
-        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment, budget, deadline };
+        var cache = new Option<bool>("--cache") { Description = "Answer lines from the response cache where an identical request was answered before, and send copies inside the batch once (\"cached\": true lines)." };
+        var submit = new Command("submit", "Submit a batch file; prints the batch id.") { file, watch, cap, deployment, budget, deadline, cache };
         submit.SetAction((p, ct) => Run(p, async client =>
         {
             var path = p.GetValue(file)!;
@@ -64,13 +65,13 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct, p.GetValue(budget), deadline: p.GetValue(deadline)).ConfigureAwait(false);
+            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct, p.GetValue(budget), deadline: p.GetValue(deadline), cache: p.GetValue(cache)).ConfigureAwait(false);
             var id = batch.GetProperty("id").GetString()!;
             await output.WriteLineAsync(id).ConfigureAwait(false);
             return p.GetValue(watch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
         }));
 
-        var estimate = new Command("estimate", "Dry run: validate a batch file and estimate its tokens, cost and time at quota; nothing is stored or sent.") { file, deployment, deadline };
+        var estimate = new Command("estimate", "Dry run: validate a batch file and estimate its tokens, cost and time at quota; nothing is stored or sent.") { file, deployment, deadline, cache };
         estimate.SetAction((p, ct) => Run(p, async client =>
         {
             var path = p.GetValue(file)!;
@@ -80,7 +81,7 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var e = await client.SubmitAsync(path.FullName, null, p.GetValue(deployment), ct, dryRun: true, deadline: p.GetValue(deadline)).ConfigureAwait(false);
+            var e = await client.SubmitAsync(path.FullName, null, p.GetValue(deployment), ct, dryRun: true, deadline: p.GetValue(deadline), cache: p.GetValue(cache)).ConfigureAwait(false);
             await output.WriteLineAsync(BatchText.Estimate(e)).ConfigureAwait(false);
             return e.GetProperty("invalid").GetInt32() == 0 ? ExitCodes.Success : ExitCodes.LinesFailed;
         }));

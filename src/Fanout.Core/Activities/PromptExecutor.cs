@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fanout.Core.Cache;
 using Fanout.Core.Llm;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
@@ -12,8 +13,10 @@ namespace Fanout.Core.Activities;
 /// The work of one prompt: read its line by index, call the model, stage its result line by index, report counts.
 /// At-least-once safe: running it twice writes the line twice, and the finalize step keeps exactly one copy; a copy
 /// that arrives while the first still runs joins it instead of calling the model again (<see cref="BatchCallGate"/>).
+/// With the batch's <c>cache</c> on, a line is first looked up in the response cache (<see cref="ResponseCache"/>): a
+/// stored answer, or its twin's, is written as a cached line without a call.
 /// </summary>
-public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, AnswerChecker checker, ILogger<PromptExecutor> logger)
+public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, AnswerChecker checker, ResponseCache cache, ILogger<PromptExecutor> logger)
 {
     /// <summary>Runs one work item.</summary>
     public Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
@@ -35,6 +38,16 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
 
         var deployment = line.Model ?? item.Deployment;
         Llm.Pool.StandardSpend.Set(item.AllowStandard);
+        await using var lookup = item.Cache
+            ? await cache.LookupAsync(RequestKey.Of(RequestKey.UrlOf(line.IsEmbedding, line.IsResponse), deployment, line.Body.Span), cancellationToken).ConfigureAwait(false)
+            : null;
+        if (lookup?.Answer is { } cached)
+        {
+            await StageAsync(item, CachedLines.Success(item.BatchId, item.Index, line.CustomId, cached), cancellationToken).ConfigureAwait(false);
+            telemetry.LineFinished(true, null);
+            return new PromptOutcome(item.Index, true, Cached: true);
+        }
+
         var format = line.IsEmbedding ? null : AnswerFormat.Read(line.Body.Span, line.IsResponse);
         CheckedAnswer answer;
         using (await gate.EnterAsync(item.BatchId, item.Cap, cancellationToken).ConfigureAwait(false))
@@ -62,6 +75,11 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
         if (result.IsSuccess)
         {
             var (prompt, completion) = format is null ? OutputLines.ReadUsage(result.Body.Span) : (answer.PromptTokens, answer.CompletionTokens);
+            if (lookup is not null)
+            {
+                await lookup.StoreAsync(new CachedResponse(result.Status, result.RequestId ?? string.Empty, result.Body), cancellationToken).ConfigureAwait(false);
+            }
+
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
             telemetry.LineFinished(true, null, prompt, completion);
             return new PromptOutcome(item.Index, true, null, prompt, completion, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);

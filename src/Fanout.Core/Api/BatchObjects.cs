@@ -72,7 +72,7 @@ public static class BatchObjects
             null,
             input.MaxConcurrency,
             input.Deployment,
-            new RequestCounts(total, counts.Completed, counts.Failed),
+            new RequestCounts(total, counts.Completed, counts.Failed, counts.Cached),
             new Usage(counts.PromptTokens, counts.CompletionTokens),
             store.OutputBlobPath(input.BatchId),
             store.ErrorBlobPath(input.BatchId),
@@ -82,7 +82,7 @@ public static class BatchObjects
             Progress: live with { InvalidOutputs = counts.InvalidOutputs },
             UsageByDeployment: counts.ByDeployment ?? new Dictionary<string, DeploymentUsage>(),
             Cost: BatchCost.Of(input.Pricing, counts.ByDeployment),
-            LinesByTier: LinesByTier.Of(counts.ByDeployment));
+            LinesByTier: LinesByTier.Of(counts.ByDeployment, counts.Cached));
     }
 
     private static string? TerminationReason(OrchestrationMetadata meta)

@@ -21,10 +21,14 @@ public sealed partial class BatchStarter(
     IStorageFlush storageFlush,
     IOptions<SubmitOptions> submitOptions,
     ILogger<BatchStarter> logger,
-    Estimates.EstimateSettings? pricing = null)
+    Estimates.EstimateSettings? pricing = null,
+    IOptions<Cache.CacheOptions>? cacheOptions = null)
 {
     /// <summary>The time now, by the starter's clock.</summary>
     public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>Whether a batch that does not say <c>cache</c> uses the response cache (<c>Fanout:Cache:Default</c>).</summary>
+    public bool DefaultCache => cacheOptions?.Value.Default ?? false;
 
     /// <summary>The deployment of a batch that names none.</summary>
     public string DefaultDeployment => openAIOptions.Value.Deployment;
@@ -38,7 +42,8 @@ public sealed partial class BatchStarter(
         BatchSource? source = null,
         IReadOnlyDictionary<string, string>? metadata = null,
         long? maxTotalTokens = null,
-        RetrySource? retry = null)
+        RetrySource? retry = null,
+        bool? cache = null)
     {
         var o = batchOptions.Value;
         return new BatchInput(
@@ -55,7 +60,8 @@ public sealed partial class BatchStarter(
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             MaxTotalTokens: maxTotalTokens,
             Retry: retry,
-            Pricing: pricing?.Pricing());
+            Pricing: pricing?.Pricing(),
+            Cache: cache ?? DefaultCache);
     }
 
     /// <summary>

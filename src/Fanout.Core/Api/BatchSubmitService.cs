@@ -94,6 +94,7 @@ public sealed partial class BatchSubmitService(
             MaxTotalTokens = prompts.MaxTotalTokens ?? query.MaxTotalTokens,
             StandardSpend = prompts.StandardSpend ?? query.StandardSpend,
             Deadline = prompts.Deadline ?? query.Deadline,
+            Cache = prompts.Cache ?? query.Cache,
         };
         return RunAsync(prompts.ToLines(), settings, idempotencyKey, prompts.Metadata, client, cancellationToken);
     }
@@ -107,7 +108,7 @@ public sealed partial class BatchSubmitService(
             {
                 var now = starter.Now;
                 TimeSpan? deadlineIn = Planning.BatchDeadline.TryParse(settings.Deadline, now, out var deadline) ? deadline - now : null;
-                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, cancellationToken, deadlineIn).ConfigureAwait(false);
+                var estimate = await estimator.EstimateAsync(lines, settings.Deployment ?? starter.DefaultDeployment, settings.Cache ?? starter.DefaultCache, cancellationToken, deadlineIn).ConfigureAwait(false);
                 return estimate.Lines == 0 ? EmptyBatch() : new SubmitReply(null, estimate);
             }
 
@@ -138,7 +139,7 @@ public sealed partial class BatchSubmitService(
                     return EmptyBatch();
                 }
 
-                var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens)
+                var input = starter.NewInput(batchId, settings.Deployment, settings.MaxConcurrency, prepared, metadata: metadata, maxTotalTokens: settings.MaxTotalTokens, cache: settings.Cache)
                     .WithSpend(settings.StandardSpend, settings.Deadline);
                 var batch = await starter.StartAndDescribeAsync(client, input, prepared.Total, cancellationToken).ConfigureAwait(false);
                 LogSubmitted(logger, batchId, prepared.Total, prepared.Invalid, input.MaxConcurrency);

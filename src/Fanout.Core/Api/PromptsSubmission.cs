@@ -6,7 +6,7 @@ namespace Fanout.Core.Api;
 
 /// <summary>
 /// A submit as a list of prompts (the JSON form <c>{"prompts": [...], "deployment"?, "maxConcurrency"?, "metadata"?,
-/// "maxTotalTokens"?}</c>): each prompt becomes a user message whose <c>custom_id</c> is its zero-based index.
+/// "maxTotalTokens"?, "cache"?}</c>): each prompt becomes a user message whose <c>custom_id</c> is its zero-based index.
 /// </summary>
 public sealed record PromptsSubmission(
     IReadOnlyList<string> Prompts,
@@ -15,7 +15,8 @@ public sealed record PromptsSubmission(
     IReadOnlyDictionary<string, string>? Metadata = null,
     long? MaxTotalTokens = null,
     bool? StandardSpend = null,
-    string? Deadline = null)
+    string? Deadline = null,
+    bool? Cache = null)
 {
     /// <summary>The prompts as input lines.</summary>
     public Stream ToLines()
@@ -105,6 +106,12 @@ public sealed record PromptsSubmission(
             return ServiceError.InvalidBody(spendError);
         }
 
+        bool? cache = null;
+        if (SubmitOptionsQuery.ReadCacheJson(root, ref cache) is { } cacheError)
+        {
+            return ServiceError.InvalidBody(cacheError);
+        }
+
         if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
         {
             return ServiceError.InvalidBody(metadataError);
@@ -121,6 +128,6 @@ public sealed record PromptsSubmission(
             list.Add(p.GetString()!);
         }
 
-        return new PromptsSubmission(list, deployment, cap, metadata, budget, standardSpend, deadline);
+        return new PromptsSubmission(list, deployment, cap, metadata, budget, standardSpend, deadline, cache);
     }
 }

@@ -10,7 +10,8 @@ namespace Fanout.Core.Api;
 /// <param name="MaxTotalTokens">The token budget, or null for none.</param>
 /// <param name="StandardSpend">False: the batch never calls standard (pay-as-you-go) pool members, only provisioned ones; null = allowed.</param>
 /// <param name="Deadline">The batch's deadline as given (<see cref="Planning.BatchDeadline"/>), or null for none.</param>
-public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null, bool? StandardSpend = null, string? Deadline = null);
+/// <param name="Cache">Use the response cache (<c>cache</c>); null for the host's default <c>Fanout:Cache:Default</c>.</param>
+public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null, bool? StandardSpend = null, string? Deadline = null, bool? Cache = null);
 
 /// <summary>Reads a <see cref="SubmitQuery"/> from the query, and the budget from a JSON form.</summary>
 public static class SubmitOptionsQuery
@@ -26,6 +27,8 @@ public static class SubmitOptionsQuery
 
     /// <summary>Query parameter (and JSON field) of the batch's deadline.</summary>
     public const string Deadline = "deadline";
+    /// <summary>Query parameter (and JSON field) that turns the response cache on or off for the batch.</summary>
+    public const string Cache = "cache";
 
     /// <summary>Reads the query; the first wrong parameter is a 400 <c>invalid_parameter</c> naming it.</summary>
     public static ServiceResult<SubmitQuery> Read(QueryArgs query, SubmitRules rules)
@@ -62,7 +65,12 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter($"Query parameter 'deadline' must be {Planning.BatchDeadline.Rule}.");
         }
 
-        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget, standardSpend, deadline);
+        if (!query.TryGetBool(Cache, out var cache))
+        {
+            return ServiceError.InvalidParameter("Query parameter 'cache' must be true or false.");
+        }
+
+        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget, standardSpend, deadline, cache);
     }
 
     /// <summary>Reads the JSON fields <c>standardSpend</c> and <c>deadline</c>; returns the error message when one is wrong.</summary>
@@ -105,6 +113,23 @@ public static class SubmitOptionsQuery
         }
 
         budget = v;
+        return null;
+    }
+
+    /// <summary>Reads the JSON field <c>cache</c>; returns the error message when it is not a boolean.</summary>
+    public static string? ReadCacheJson(JsonElement root, ref bool? cache)
+    {
+        if (!root.TryGetProperty(Cache, out var c) || c.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (c.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            return "'cache' must be true or false.";
+        }
+
+        cache = c.GetBoolean();
         return null;
     }
 }

@@ -11,6 +11,10 @@ namespace Fanout.Core.Estimates;
 /// <param name="EstimatedCost">Cost bounds; null when a model of the batch has no configured price.</param>
 /// <param name="EstimatedSecondsAtQuota">(prompt + output bound) / tokens per minute, the slowest model; null without a configured quota.</param>
 /// <param name="Plans">The ways to run it: <c>live</c>, and <c>deadline</c> (the Batch API by the deadline) when the batch has a deadline and its pool a <c>batch</c> member.</param>
+/// <param name="CachedLines">
+/// With <c>cache</c> on: valid lines that would be answered without a call (a fresh entry in the response cache, or a
+/// copy of an earlier line of the batch). Tokens, cost and time count only the other lines.
+/// </param>
 public sealed record BatchEstimate(
     int Lines,
     int Invalid,
@@ -19,7 +23,8 @@ public sealed record BatchEstimate(
     long MaxCompletionTokens,
     EstimatedCost? EstimatedCost,
     double? EstimatedSecondsAtQuota,
-    IReadOnlyList<EstimatePlan>? Plans = null)
+    IReadOnlyList<EstimatePlan>? Plans = null,
+    int CachedLines = 0)
 {
     /// <summary>Always "batch_estimate".</summary>
     public string Object => "batch_estimate";

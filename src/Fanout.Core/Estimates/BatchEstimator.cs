@@ -10,7 +10,7 @@ namespace Fanout.Core.Estimates;
 /// The dry run: streams a batch through the same reader and validation as a submit (same limits, same per-line errors),
 /// counts tokens per model, and prices them. Stores nothing and calls no model; holds one line at a time.
 /// </summary>
-public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOptions> options)
+public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOptions> options, Cache.ResponseCacheStore? cache = null)
 {
     /// <summary>How many per-line errors an estimate lists.</summary>
     public const int MaxLineErrors = 100;
@@ -20,8 +20,17 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
     /// without <c>body.model</c>; <paramref name="deadlineIn"/> is the time the batch's deadline leaves (null: none).
     /// Throws <see cref="BatchLimitExceededException"/> past the limits, as a submit does.
     /// </summary>
-    public async Task<BatchEstimate> EstimateAsync(Stream input, string deployment, CancellationToken cancellationToken, TimeSpan? deadlineIn = null)
+    public Task<BatchEstimate> EstimateAsync(Stream input, string deployment, CancellationToken cancellationToken, TimeSpan? deadlineIn = null)
+        => EstimateAsync(input, deployment, useCache: false, cancellationToken, deadlineIn);
+
+    /// <summary>
+    /// As <see cref="EstimateAsync(Stream, string, CancellationToken, TimeSpan?)"/>; with <paramref name="useCache"/>, lines the
+    /// response cache would answer (<see cref="BatchEstimate.CachedLines"/>) are left out of tokens, cost and time.
+    /// </summary>
+    public async Task<BatchEstimate> EstimateAsync(Stream input, string deployment, bool useCache, CancellationToken cancellationToken, TimeSpan? deadlineIn = null)
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var cached = 0;
         var o = options.Value;
         var readerOptions = new JsonlReaderOptions { MaxLineBytes = o.MaxLineBytes, MaxLines = o.MaxLines, MaxTotalBytes = o.MaxBytes };
         var unbounded = settings.MaxCompletionTokensWhenUnset;
@@ -44,6 +53,16 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
             }
 
             var model = line.Model ?? deployment;
+            if (useCache && cache is not null)
+            {
+                var key = Cache.RequestKey.Of(Cache.RequestKey.UrlOf(line.IsEmbedding, line.IsResponse), model, line.Body.Span);
+                if (!seen.Add(key) || await cache.IsFreshAsync(key, cancellationToken).ConfigureAwait(false))
+                {
+                    cached++;
+                    continue;
+                }
+            }
+
             if (!models.TryGetValue(model, out var tally))
             {
                 tally = new ModelTally(ChatTokenCounter.EncodingFor(model));
@@ -73,7 +92,8 @@ public sealed class BatchEstimator(EstimateSettings settings, IOptions<BatchOpti
             models.Values.Sum(t => t.Completion),
             cost,
             seconds,
-            plans);
+            plans,
+            cached);
     }
 
     /// <summary>

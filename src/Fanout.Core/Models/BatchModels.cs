@@ -35,7 +35,8 @@ public sealed record BatchInput(
     ChunkResume? Resume = null,
     BatchPricing? Pricing = null,
     bool AllowStandard = true,
-    long? Deadline = null)
+    long? Deadline = null,
+    bool Cache = false)
 {
     /// <summary>
     /// This input with the batch's spend settings: <paramref name="standardSpend"/> false forbids standard pool members;
@@ -61,9 +62,10 @@ public sealed record RetrySource(string Of, string BaseBlob);
 /// Input of one chunk sub-orchestration: a contiguous range of lines with its own window (its share of the cap).
 /// <c>Cap</c> is the batch's whole <c>maxConcurrency</c>, passed on to each call for the activity's per-process gate
 /// (<see cref="Activities.BatchCallGate"/>); 0 in inputs saved before it was sent along. <c>AllowStandard</c> false: its
-/// calls may not go to standard (pay-as-you-go) pool members (<c>standardSpend=false</c>).
+/// calls may not go to standard (pay-as-you-go) pool members (<c>standardSpend=false</c>). <c>Cache</c>: the batch's
+/// <c>cache</c> setting, passed on to each call (<see cref="Cache.ResponseCache"/>).
 /// </summary>
-public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0, bool AllowStandard = true);
+public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize, int Chunk, int Start, int Count, int Window, int MaxDurableRetries = OpenAIOptions.DefaultMaxDurableRetries, long? TokenBudget = null, int Cap = 0, bool AllowStandard = true, bool Cache = false);
 
 /// <summary>Input of <c>PromptActivity</c>: which line to run; the activity reads the line itself.</summary>
 /// <param name="BatchId">The batch.</param>
@@ -75,7 +77,8 @@ public sealed record ChunkInput(string BatchId, string Deployment, int ChunkSize
 /// <param name="Failures">Times the activity itself failed through its retry policy (storage trouble, not the model).</param>
 /// <param name="Cap">The batch's <c>maxConcurrency</c>: see <see cref="Activities.BatchCallGate"/>; 0 = not known (no gate).</param>
 /// <param name="AllowStandard">False: the call may not go to standard (pay-as-you-go) pool members (<c>standardSpend=false</c>).</param>
-public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0, bool AllowStandard = true);
+/// <param name="Cache">The batch uses the response cache: see <see cref="Cache.ResponseCache"/>.</param>
+public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, string Deployment, int Attempt = 0, bool LastAttempt = false, int Failures = 0, int Cap = 0, bool AllowStandard = true, bool Cache = false);
 
 /// <summary>What one prompt activity reports back: small, counts only.</summary>
 /// <param name="Index">The line.</param>
@@ -91,6 +94,7 @@ public sealed record PromptWorkItem(string BatchId, int Index, int ChunkSize, st
 /// </param>
 /// <param name="ByDeployment">The calls this attempt made, per pool member; null when none were made.</param>
 /// <param name="InvalidOutputs">Answers this attempt rejected as invalid against the line's format (each was asked again or failed the line).</param>
+/// <param name="Cached">Answered from the response cache or a twin line: no call, no tokens spent by this batch.</param>
 public sealed record PromptOutcome(
     int Index,
     bool Succeeded,
@@ -101,7 +105,8 @@ public sealed record PromptOutcome(
     bool Throttled = false,
     bool Deferred = false,
     IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null,
-    int InvalidOutputs = 0)
+    int InvalidOutputs = 0,
+    bool Cached = false)
 {
     /// <summary>True when the activity wrote nothing and asks to be run again after <see cref="RetryAfterMs"/>.</summary>
     public bool WantsRetry => RetryAfterMs > 0;
@@ -116,9 +121,10 @@ public sealed record PromptOutcome(
 /// <param name="Retries">Durable retries.</param>
 /// <param name="ByDeployment">Calls, tokens and 429s per pool member, as the orchestrations counted them (<c>usage_by_deployment</c>).</param>
 /// <param name="InvalidOutputs">Answers rejected as invalid against their line's format (<c>progress.invalid_outputs</c>).</param>
+/// <param name="Cached">Lines answered from the response cache or a twin (also counted in <paramref name="Completed"/>; their tokens are not).</param>
 public sealed record BatchCounts(
     int Completed = 0, int Failed = 0, long PromptTokens = 0, long CompletionTokens = 0, int Throttled = 0, int Retries = 0,
-    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null, int InvalidOutputs = 0)
+    IReadOnlyDictionary<string, DeploymentUsage>? ByDeployment = null, int InvalidOutputs = 0, int Cached = 0)
 {
     /// <summary>Adds one outcome.</summary>
     public BatchCounts Add(PromptOutcome o) => o.WantsRetry
@@ -132,12 +138,13 @@ public sealed record BatchCounts(
             PromptTokens = PromptTokens + o.PromptTokens,
             CompletionTokens = CompletionTokens + o.CompletionTokens,
             Throttled = Throttled + (o.Throttled ? 1 : 0),
+            Cached = Cached + (o.Cached ? 1 : 0),
         };
 
     /// <summary>Sum of two counters.</summary>
     public BatchCounts Add(BatchCounts o) => new(
         Completed + o.Completed, Failed + o.Failed, PromptTokens + o.PromptTokens, CompletionTokens + o.CompletionTokens, Throttled + o.Throttled, Retries + o.Retries,
-        DeploymentUsage.Merge(ByDeployment, o.ByDeployment), InvalidOutputs + o.InvalidOutputs);
+        DeploymentUsage.Merge(ByDeployment, o.ByDeployment), InvalidOutputs + o.InvalidOutputs, Cached + o.Cached);
 }
 
 /// <summary>Custom status of a running batch or chunk orchestration.</summary>

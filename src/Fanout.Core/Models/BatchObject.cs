@@ -41,7 +41,7 @@ public sealed record BatchObject(
             result.CompletedAt,
             input.MaxConcurrency,
             input.Deployment,
-            new RequestCounts(result.Total, result.Counts.Completed, result.Counts.Failed),
+            new RequestCounts(result.Total, result.Counts.Completed, result.Counts.Failed, result.Counts.Cached),
             new Usage(result.Counts.PromptTokens, result.Counts.CompletionTokens),
             outputBlob,
             errorBlob,
@@ -51,7 +51,7 @@ public sealed record BatchObject(
             input.MaxTotalTokens,
             UsageByDeployment: result.Counts.ByDeployment ?? NoUsage,
             Cost: BatchCost.Of(input.Pricing, result.Counts.ByDeployment),
-            LinesByTier: LinesByTier.Of(result.Counts.ByDeployment));
+            LinesByTier: LinesByTier.Of(result.Counts.ByDeployment, result.Counts.Cached));
     }
 
     /// <summary>The object of a batch just started: in progress, nothing done yet.</summary>
@@ -64,8 +64,8 @@ public sealed record BatchObject(
     }
 }
 
-/// <summary>Line counts of a batch.</summary>
-public sealed record RequestCounts(int Total, int Completed, int Failed);
+/// <summary>Line counts of a batch; <c>Cached</c>: completed lines answered from the response cache or a twin line.</summary>
+public sealed record RequestCounts(int Total, int Completed, int Failed, int Cached = 0);
 
 /// <summary>Token usage of a batch.</summary>
 public sealed record Usage(long PromptTokens, long CompletionTokens)

@@ -6,7 +6,7 @@ using Fanout.Core.Service;
 
 namespace Fanout.Core.OpenAICompat;
 
-/// <summary>The body of <c>POST /v1/batches</c>: <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.</summary>
+/// <summary>The body of <c>POST /v1/batches</c>: <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?, "cache"?}</c>.</summary>
 /// <param name="InputFileId">The uploaded input file.</param>
 /// <param name="Endpoint">The endpoint every line's url must match.</param>
 /// <param name="Metadata">The caller's metadata, checked.</param>
@@ -14,8 +14,9 @@ namespace Fanout.Core.OpenAICompat;
 /// <param name="MaxTotalTokens">Fanout's token budget; null for none.</param>
 /// <param name="CompletionWindow">The batch's deadline from its creation (<c>completion_window</c>, <c>24h</c> or any <c>Nh</c> / <c>Nm</c>); null = 24 h.</param>
 /// <param name="StandardSpend">Extra field <c>standard_spend</c>: false forbids standard (pay-as-you-go) pool members; null = allowed.</param>
+/// <param name="Cache">Fanout's response cache for the batch (<c>"cache": true</c>); null for the host's default.</param>
 public sealed record CreateBatchRequest(
-    string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null, string? CompletionWindow = null, bool? StandardSpend = null)
+    string InputFileId, string Endpoint, IReadOnlyDictionary<string, string>? Metadata, int? MaxConcurrency, long? MaxTotalTokens = null, string? CompletionWindow = null, bool? StandardSpend = null, bool? Cache = null)
 {
     private const int MaxBodyBytes = 1024 * 1024;
 
@@ -108,11 +109,17 @@ public sealed record CreateBatchRequest(
             budget = tokens;
         }
 
+        bool? cache = null;
+        if (SubmitOptionsQuery.ReadCacheJson(root, ref cache) is { } cacheError)
+        {
+            return Bad(cacheError);
+        }
+
         if (BatchMetadata.Read(root, out var metadata) is { } metadataError)
         {
             return Bad(metadataError);
         }
 
-        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget, window, standardSpend);
+        return new CreateBatchRequest(f.GetString()!, e.GetString()!, metadata, cap, budget, window, standardSpend, cache);
     }
 }

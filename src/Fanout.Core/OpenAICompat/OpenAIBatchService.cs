@@ -28,10 +28,11 @@ public sealed partial class OpenAIBatchService(
     BatchStarter starter,
     SubmitAdmission admission,
     OpenAIFilesContainer container,
-    Estimates.EstimateSettings? pricing = null)
+    Estimates.EstimateSettings? pricing = null,
+    IOptions<Cache.CacheOptions>? cacheOptions = null)
 {
     /// <summary>
-    /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?}</c>.
+    /// <c>POST /v1/batches</c> <c>{"input_file_id", "endpoint", "completion_window", "metadata"?, "max_concurrency"?, "max_total_tokens"?, "cache"?}</c>.
     /// <paramref name="json"/> is null when the body is not <c>application/json</c> (415).
     /// </summary>
     public async Task<ServiceResult<OpenAIBatchObject>> CreateAsync(Stream? json, DurableTaskClient client, CancellationToken cancellationToken)
@@ -211,7 +212,8 @@ public sealed partial class OpenAIBatchService(
             MaxCallSeconds: openAIOptions.Value.MaxCallSeconds,
             Endpoint: form.Endpoint,
             MaxTotalTokens: form.MaxTotalTokens,
-            Pricing: pricing?.Pricing()).WithSpend(form.StandardSpend, form.CompletionWindow ?? "24h");
+            Pricing: pricing?.Pricing(),
+            Cache: form.Cache ?? cacheOptions?.Value.Default ?? false).WithSpend(form.StandardSpend, form.CompletionWindow ?? "24h");
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Create of batch {BatchId}: storage failed")]

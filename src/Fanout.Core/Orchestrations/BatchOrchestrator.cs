@@ -120,7 +120,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                 return (stored with { Failed = stored.Failed + check.Missing.Count }, false);
             }
 
-            var repair = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, check.Missing.Count, input.MaxConcurrency, input.MaxDurableRetries, budgetLeft, input.MaxConcurrency, input.AllowStandard);
+            var repair = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, check.Missing.Count, input.MaxConcurrency, input.MaxDurableRetries, budgetLeft, input.MaxConcurrency, input.AllowStandard, input.Cache);
             context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, stored, repair.Window));
             var (again, cancelled) = await PromptWindow.RunAsync(context, repair, cancel, (c, window) =>
                 context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, stored.Add(c), window)), check.Missing);
@@ -143,7 +143,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
     private static async Task<(BatchCounts, bool)> RunInlineAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
     {
-        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries, input.MaxTotalTokens, input.MaxConcurrency, input.AllowStandard);
+        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries, input.MaxTotalTokens, input.MaxConcurrency, input.AllowStandard, input.Cache);
         context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, new BatchCounts(), chunk.Window));
         var started = context.CurrentUtcDateTime;
         var ran = await PromptWindow.RunAsync(context, chunk, cancel, (counts, window) =>
@@ -191,7 +191,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                 var slot = free.Dequeue();
                 var chunk = nextChunk++;
                 var start = chunk * prepared.ChunkSize;
-                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries, TokenBudgetLeft(input, counts), input.MaxConcurrency, input.AllowStandard);
+                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries, TokenBudgetLeft(input, counts), input.MaxConcurrency, input.AllowStandard, input.Cache);
                 tasks.Run(
                     context.CallSubOrchestratorAsync<BatchCounts>(nameof(ChunkOrchestrator), chunkInput, new SubOrchestrationOptions { InstanceId = ChunkInstanceId(input.BatchId, chunk) }),
                     (chunk, slot));

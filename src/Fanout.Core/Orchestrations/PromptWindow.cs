@@ -76,7 +76,7 @@ public static class PromptWindow
                 {
                     var index = lines?[next] ?? chunk.Start + next;
                     next++;
-                    item = new PromptWorkItem(chunk.BatchId, index, chunk.ChunkSize, chunk.Deployment, Cap: chunk.Cap, AllowStandard: chunk.AllowStandard);
+                    item = new PromptWorkItem(chunk.BatchId, index, chunk.ChunkSize, chunk.Deployment, Cap: chunk.Cap, AllowStandard: chunk.AllowStandard, Cache: chunk.Cache);
                 }
                 else
                 {

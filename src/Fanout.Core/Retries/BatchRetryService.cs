@@ -75,6 +75,7 @@ public sealed partial class BatchRetryService(
             new PreparedBatch(lines, 0, chunkSize),
             metadata: new Dictionary<string, string>(original.Metadata ?? new Dictionary<string, string>()) { [RetryOfKey] = id },
             maxTotalTokens: original.MaxTotalTokens,
+            cache: original.Cache,
             retry: new RetrySource(id, $"{id}/{(original.Retry is null ? BatchBlobLayout.OutputFile : RetryMerge.MergedFile)}"));
 
         // A retry spends as its original was allowed to (standardSpend).

@@ -152,6 +152,11 @@ public sealed partial class BatchStore
                 {
                     counts = counts.Add(new PromptOutcome(start + i, false));
                 }
+                else if (Cache.CachedLines.IsCached(line.Span))
+                {
+                    // Answered from the response cache: its usage was spent by another run, not this batch.
+                    counts = counts.Add(new PromptOutcome(start + i, true, Cached: true));
+                }
                 else
                 {
                     var (prompt, completion) = OutputLines.ReadLineUsage(line.Span);

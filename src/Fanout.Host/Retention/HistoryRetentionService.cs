@@ -1,3 +1,4 @@
+using Fanout.Core.Cache;
 using Fanout.Core.Options;
 using Fanout.Core.Retention;
 using Microsoft.DurableTask.Client;
@@ -9,10 +10,10 @@ namespace Fanout.Host.Retention;
 /// The portable host's history retention: every <see cref="RetentionOptions.PurgeInterval"/> purges the orchestration
 /// history and work blobs of the batches that finished <c>Fanout:Durable:HistoryRetention</c> ago (see
 /// <see cref="HistoryPurger"/>). On either durable backend; several hosts on one task hub may run it at once (a purge
-/// is idempotent).
+/// is idempotent). The same pass deletes expired response-cache entries (<see cref="ResponseCacheStore.PurgeExpiredAsync"/>).
 /// </summary>
 public sealed partial class HistoryRetentionService(
-    HistoryPurger purger, DurableTaskClient client, IOptions<RetentionOptions> options, ILogger<HistoryRetentionService> logger) : BackgroundService
+    HistoryPurger purger, DurableTaskClient client, IOptions<RetentionOptions> options, ILogger<HistoryRetentionService> logger, ResponseCacheStore? cache = null) : BackgroundService
 {
     /// <summary>How often completed chunk orchestrations are purged.</summary>
     public static readonly TimeSpan ChunkPurgeInterval = TimeSpan.FromSeconds(10);
@@ -25,7 +26,15 @@ public sealed partial class HistoryRetentionService(
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
         => Task.WhenAll(
             EveryAsync(ChunkPurgeInterval, ct => purger.PurgeCompletedChunksAsync(client, HistoryPurger.ChunkSettle, ct), stoppingToken),
-            EveryAsync(options.Value.PurgeInterval, ct => purger.PurgeAsync(client, ct), stoppingToken));
+            EveryAsync(options.Value.PurgeInterval, async ct =>
+            {
+                await purger.PurgeAsync(client, ct).ConfigureAwait(false);
+                if (cache is not null)
+                {
+                    // Expired response-cache entries go with the same pass (Fanout:Cache:Ttl).
+                    await cache.PurgeExpiredAsync(ct).ConfigureAwait(false);
+                }
+            }, stoppingToken));
 
     private async Task EveryAsync(TimeSpan interval, Func<CancellationToken, Task> pass, CancellationToken stoppingToken)
     {

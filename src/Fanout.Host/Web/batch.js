@@ -27,6 +27,7 @@ function show(b) {
   $('progress').setAttribute('aria-valuenow', pct);
   $('fig-done').textContent = `${num(c.completed + c.failed)} / ${num(c.total)}`;
   $('fig-failed').textContent = num(c.failed);
+  $('fig-cached').textContent = num(c.cached || 0);
   $('fig-rate').textContent = FINAL.has(b.status) ? '–' : num(p.lines_per_second, 1);
   $('fig-tpm').textContent = FINAL.has(b.status) ? '–' : num(p.tokens_per_minute);
   $('fig-eta').textContent = FINAL.has(b.status) ? 'done' : duration(p.eta_seconds);

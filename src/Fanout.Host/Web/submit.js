@@ -34,6 +34,7 @@ async function buildRequest() {
   }
   if (budget) query.set('maxTotalTokens', budget);
   if (deadline) query.set('deadline', deadline);
+  if ($('cache').checked) query.set('cache', 'true');
   return { body, type, query };
 }
 
@@ -54,7 +55,8 @@ async function estimate() {
     const plans = (e.plans || []).map(p => `${p.name}: ${p.estimated_cost && p.estimated_cost.low != null
       ? `${p.estimated_cost.low.toFixed(4)}–${p.estimated_cost.high.toFixed(4)} ${p.estimated_cost.currency}` : 'cost unknown'}` +
       `${p.estimated_seconds != null ? ' in ' + duration(p.estimated_seconds) : ''}`).join('; ');
-    message.textContent = `Estimate: ${num(e.lines)} lines (${num(e.invalid)} invalid${bad ? ': ' + bad : ''}), ` +
+    const cached = e.cached_lines ? `, ${num(e.cached_lines)} answered from the cache` : '';
+    message.textContent = `Estimate: ${num(e.lines)} lines (${num(e.invalid)} invalid${bad ? ': ' + bad : ''}${cached}), ` +
       `${num(e.prompt_tokens)} prompt tokens, up to ${num(e.max_completion_tokens)} output tokens, cost ${cost}, time at quota ${time}` +
       `${plans ? '. Plans: ' + plans : ''}.`;
   } catch (err) {

@@ -57,7 +57,8 @@ public sealed class FanoutTestApp : IAsyncDisposable
         ITestOutputHelper output,
         IDictionary<string, string?>? settings = null,
         Action<DurableBackendOptions>? configureDurable = null,
-        Action<ILoggingBuilder>? configureLogging = null)
+        Action<ILoggingBuilder>? configureLogging = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var prefix = Guid.NewGuid().ToString("N")[..10];
@@ -80,6 +81,7 @@ public sealed class FanoutTestApp : IAsyncDisposable
         builder.Logging.AddProvider(new XunitLoggerProvider(output));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         configureLogging?.Invoke(builder.Logging);
+        configureServices?.Invoke(builder.Services);
         builder.Services.AddFanoutCore();
         var durable = new DurableBackendOptions
         {

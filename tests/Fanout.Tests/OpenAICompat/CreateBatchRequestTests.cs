@@ -19,6 +19,19 @@ public sealed class CreateBatchRequestTests
         Assert.Equal("a", read.Value.Metadata!["team"]);
         Assert.Equal(7, read.Value.MaxConcurrency);
         Assert.Equal(5000, read.Value.MaxTotalTokens);
+        Assert.Null(read.Value.Cache);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    [InlineData("null", null)]
+    public async Task The_cache_field_reads_as_a_boolean_or_the_hosts_default(string value, bool? expected)
+    {
+        var read = await ReadAsync("{\"input_file_id\":\"file-abc\",\"endpoint\":\"/v1/chat/completions\",\"cache\":" + value + "}");
+
+        Assert.True(read.IsSuccess);
+        Assert.Equal(expected, read.Value.Cache);
     }
 
     [Fact]
@@ -38,6 +51,7 @@ public sealed class CreateBatchRequestTests
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"\"}", "'endpoint' is required")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"completion_window\":\"tomorrow\"}", "'completion_window' must be \"24h\", or any number of hours or minutes")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"max_concurrency\":0}", "'max_concurrency' must be an integer from 1 to 100")]
+    [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"cache\":\"yes\"}", "'cache' must be true or false")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"max_concurrency\":101}", "'max_concurrency' must be an integer from 1 to 100")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"max_total_tokens\":-1}", "'max_total_tokens' must be a positive integer")]
     [InlineData("{\"input_file_id\":\"file-a\",\"endpoint\":\"/v1/x\",\"metadata\":[]}", "metadata")]
