@@ -42,6 +42,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchStore>();
         services.TryAddSingleton<BatchPreparer>();
         services.TryAddSingleton<ResultSegmentWriter>();
+        services.TryAddSingleton<Attempts.AttemptLedger>();
         services.TryAddSingleton<AzureOpenAIClientFactory>();
         services.TryAddSingleton<IChatCompletionInvoker>(sp => new PooledChatInvoker(
             sp.GetRequiredService<IOptions<OpenAIOptions>>(), sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<AzureOpenAIClientFactory>(), sp.GetRequiredService<TimeProvider>()));

@@ -69,6 +69,10 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     public async Task<ResultCheck> CheckResultsAsync(ResultCheckInput input, CancellationToken cancellationToken)
     {
         var check = await store.CheckResultsAsync(input.BatchId, input.Prepared, cancellationToken).ConfigureAwait(false);
+
+        // Calls, 429s and failures: the attempt journals of every process (the one source of those figures).
+        var attempts = await store.ReadAttemptTotalsAsync(input.BatchId, cancellationToken).ConfigureAwait(false);
+        check = check with { Stored = check.Stored with { ByDeployment = attempts, Throttled = RateLimited(attempts) } };
         if (check.Missing.Count > 0)
         {
             LogMissing(logger, input.BatchId, check.Missing.Count, check.Missing[0]);
@@ -76,6 +80,10 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
 
         return check;
     }
+
+    /// <summary>The 429s of a batch: the sum over its members.</summary>
+    public static int RateLimited(IReadOnlyDictionary<string, DeploymentUsage>? attempts)
+        => attempts is null ? 0 : (int)attempts.Values.Sum(u => u.RateLimited);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}); they run again")]
     private static partial void LogMissing(ILogger logger, string batchId, int count, int first);
@@ -86,9 +94,11 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
         var cancelled = input.Result.Status == BatchStatus.Cancelled;
         var budget = !cancelled && input.Result.BudgetExceeded;
         // The record kept next to the output, as GET serves the finished batch (it outlives the history: BatchRecords).
-        var finished = BatchObject.Finished(input.Batch, input.Result, store.OutputBlobPath(input.Batch.BatchId), store.ErrorBlobPath(input.Batch.BatchId))
+        var attempts = await store.ReadAttemptTotalsAsync(input.Batch.BatchId, cancellationToken).ConfigureAwait(false);
+        var counts = input.Result.Counts with { ByDeployment = attempts, Throttled = RateLimited(attempts) };
+        var finished = BatchObject.Finished(input.Batch, input.Result with { Counts = counts }, store.OutputBlobPath(input.Batch.BatchId), store.ErrorBlobPath(input.Batch.BatchId))
             with
-        { Progress = new Watching.LiveProgress(0, 0, 0, 0, input.Result.Counts.Throttled, input.Result.Counts.Retries) };
+        { Progress = new Watching.LiveProgress(0, 0, 0, 0, counts.Throttled, counts.Retries) };
         var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(finished, Service.ServiceJson.Options);
         await store.FinalizeAsync(
             input.Batch.BatchId,
