@@ -37,6 +37,9 @@ public static class FanoutServiceCollectionExtensions
             .Validate(o => o.DefaultMaxConcurrency <= o.MaxConcurrencyLimit, "Fanout:Batch:DefaultMaxConcurrency must not exceed Fanout:Batch:MaxConcurrencyLimit.")
             .ValidateOnStart();
 
+        services.AddOptions<Webhooks.WebhookOptions>().Configure<IConfiguration>((o, config) => Webhooks.WebhookConfiguration.Read(config, o)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Webhooks.WebhookOptions>, Webhooks.WebhookOptionsValidator>());
+
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<BatchStore>();
@@ -49,6 +52,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddSingleton<BatchCallGate>();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
+        services.TryAddSingleton<Webhooks.BatchWebhooks>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<SubmitRules>();
         services.TryAddSingleton<BatchStarter>();
