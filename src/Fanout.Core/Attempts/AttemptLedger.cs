@@ -88,12 +88,16 @@ public sealed class AttemptLedger(BatchStore store)
             return FlushAsync();
         }
 
-        /// <summary>Counts the outcome of an attempt (written with the next record).</summary>
+        /// <summary>
+        /// Counts the outcome of an attempt and starts writing it without waiting: an SDK retry may wait seconds for its
+        /// Retry-After, and a crash meanwhile must not lose the 429 that asked for it.
+        /// </summary>
         public void Ended(string member, AttemptKind kind, int promptTokens, int completionTokens)
         {
             var failed = kind is not (AttemptKind.Succeeded or AttemptKind.RateLimited);
             Apply(member, new DeploymentUsage(
                 0, promptTokens, completionTokens, kind == AttemptKind.RateLimited ? 1 : 0, failed ? 1 : 0, FailureKinds.Of(kind)));
+            _ = FlushAsync().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
 
         public Task FlushAsync()
