@@ -18,11 +18,16 @@ namespace Fanout.IntegrationTests.Counters;
 /// </summary>
 public sealed class AttemptCounterTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
-    [Fact]
-    public async Task Rate_limited_equals_the_simulators_429s_exactly_and_calls_equal_its_requests()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Rate_limited_equals_the_simulators_429s_exactly_and_calls_equal_its_requests(bool quota)
     {
-        // A quarter of the tries are answered 429 (with a short Retry-After): the SDK retries most inside the call.
-        var options = new SimulatorOptions { LatencyMs = 5, FailureRate = 0.25, FailureStatusCode = 429, FailureRetryAfterMs = 20, Seed = 7 };
+        // Forced: a quarter of the tries are answered 429 (short Retry-After), most retried by the SDK inside the call.
+        // Quota: 20 requests per 2-second window, as a small deployment throttles (Retry-After until the window has room).
+        var options = quota
+            ? new SimulatorOptions { LatencyMs = 5, RequestsPerMinute = 600, QuotaWindowSeconds = 2 }
+            : new SimulatorOptions { LatencyMs = 5, FailureRate = 0.25, FailureStatusCode = 429, FailureRetryAfterMs = 20, Seed = 7 };
         await using var server = await SimulatorServer.StartAsync(options);
         await using var fanout = await FanoutTestApp.StartAsync(azurite.ConnectionString, server, DurableBackendKind.Memory, output);
 
