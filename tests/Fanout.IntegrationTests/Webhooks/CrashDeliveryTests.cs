@@ -24,7 +24,11 @@ public sealed class CrashDeliveryTests(AzuriteFixture azurite, ITestOutputHelper
         const int count = 150;
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
         {
-            LatencyMs = 100, FailureRate = 0.15, FailureStatusCode = 429, FailureRetryAfterMs = 300, Seed = 5,
+            LatencyMs = 100,
+            FailureRate = 0.15,
+            FailureStatusCode = 429,
+            FailureRetryAfterMs = 300,
+            Seed = 5,
         });
         await using var receiver = await WebhookReceiver.StartAsync();
         var acknowledge = false;
