@@ -40,12 +40,15 @@ public static class FanoutServiceCollectionExtensions
 
         services.AddOptions<SubmitOptions>().BindConfiguration(SubmitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Webhooks.WebhookOptions>().Configure<IConfiguration>((o, config) => Webhooks.WebhookConfiguration.Read(config, o)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Webhooks.WebhookOptions>, Webhooks.WebhookOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<BatchStore>();
         services.TryAddSingleton<BatchPreparer>();
         services.TryAddSingleton<ResultSegmentWriter>();
+        services.TryAddSingleton<Attempts.AttemptLedger>();
         services.TryAddSingleton<AzureOpenAIClientFactory>();
         services.TryAddSingleton<IChatCompletionInvoker>(sp => new PooledChatInvoker(
             sp.GetRequiredService<IOptions<OpenAIOptions>>(), sp.GetRequiredService<IOptions<PoolOptions>>(), sp.GetRequiredService<AzureOpenAIClientFactory>(), sp.GetRequiredService<TimeProvider>()));
@@ -54,6 +57,7 @@ public static class FanoutServiceCollectionExtensions
         services.AddFanoutCache();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
+        services.TryAddSingleton<Webhooks.BatchWebhooks>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<SubmitRules>();
         services.TryAddSingleton<SubmitAdmission>();

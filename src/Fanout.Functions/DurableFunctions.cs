@@ -40,9 +40,9 @@ public sealed class DurableFunctions(PromptExecutor executor, BatchActivities ac
 
     /// <summary>Writes the ordered output.</summary>
     [Function(nameof(FinalizeBatchActivity))]
-    public async Task<bool> FinalizeAsync([ActivityTrigger] FinalizeInput input, CancellationToken cancellationToken)
+    public async Task<bool> FinalizeAsync([ActivityTrigger] FinalizeInput input, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken)
     {
-        await activities.FinalizeAsync(input, cancellationToken);
+        await activities.FinalizeAsync(input, cancellationToken, client);
         return true;
     }
 

@@ -152,6 +152,7 @@ public static class FanoutCommand
         root.Subcommands.Add(errors);
         root.Subcommands.Add(cancel);
         root.Subcommands.Add(list);
+        root.Subcommands.Add(WebhookCommand.Create(() => Console.In, output, log));
         return root;
     }
 

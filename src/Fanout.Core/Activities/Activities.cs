@@ -31,18 +31,18 @@ public sealed class CheckResultsActivity(BatchActivities activities) : TaskActiv
 }
 
 /// <summary>Commits the ordered output: see <see cref="BatchActivities.FinalizeAsync"/>.</summary>
-public sealed class FinalizeBatchActivity(BatchActivities activities) : TaskActivity<FinalizeInput, bool>
+public sealed class FinalizeBatchActivity(BatchActivities activities, Microsoft.DurableTask.Client.DurableTaskClient client) : TaskActivity<FinalizeInput, bool>
 {
     /// <inheritdoc />
     public override async Task<bool> RunAsync(TaskActivityContext context, FinalizeInput input)
     {
-        await activities.FinalizeAsync(input, CancellationToken.None).ConfigureAwait(false);
+        await activities.FinalizeAsync(input, CancellationToken.None, client).ConfigureAwait(false);
         return true;
     }
 }
 
 /// <summary>The batch-level activities, host-agnostic (the Functions app and the portable host both call these).</summary>
-public sealed partial class BatchActivities(BatchStore store, BatchPreparer preparer, ILogger<BatchActivities> logger)
+public sealed partial class BatchActivities(BatchStore store, BatchPreparer preparer, ILogger<BatchActivities> logger, Webhooks.BatchWebhooks? webhooks = null)
 {
     /// <summary>Streams the dropped blob through validation into prepared chunks.</summary>
     public async Task<PreparedBatch> PrepareAsync(PrepareInput input, CancellationToken cancellationToken)
@@ -69,6 +69,10 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     public async Task<ResultCheck> CheckResultsAsync(ResultCheckInput input, CancellationToken cancellationToken)
     {
         var check = await store.CheckResultsAsync(input.BatchId, input.Prepared, cancellationToken).ConfigureAwait(false);
+
+        // Calls, 429s and failures: the attempt journals of every process (the one source of those figures).
+        var attempts = await store.ReadAttemptTotalsAsync(input.BatchId, cancellationToken).ConfigureAwait(false);
+        check = check with { Stored = check.Stored with { ByDeployment = attempts, Throttled = RateLimited(attempts) } };
         if (check.Missing.Count > 0)
         {
             LogMissing(logger, input.BatchId, check.Missing.Count, check.Missing[0]);
@@ -77,18 +81,28 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
         return check;
     }
 
+    /// <summary>The 429s of a batch: the sum over its members.</summary>
+    public static int RateLimited(IReadOnlyDictionary<string, DeploymentUsage>? attempts)
+        => attempts is null ? 0 : (int)attempts.Values.Sum(u => u.RateLimited);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}); they run again")]
     private static partial void LogMissing(ILogger logger, string batchId, int count, int first);
 
-    /// <summary>Writes output.jsonl and errors.jsonl in input order, and batch.json (and merged.jsonl for a retry).</summary>
-    public async Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes output.jsonl and errors.jsonl in input order, and batch.json (and merged.jsonl for a retry); then, with
+    /// <paramref name="client"/>, starts the durable delivery of the batch's webhook event (at-least-once: a finalize
+    /// that runs again finds the delivery already started).
+    /// </summary>
+    public async Task FinalizeAsync(FinalizeInput input, CancellationToken cancellationToken, Microsoft.DurableTask.Client.DurableTaskClient? client = null)
     {
         var cancelled = input.Result.Status == BatchStatus.Cancelled;
         var budget = !cancelled && input.Result.BudgetExceeded;
         // The record kept next to the output, as GET serves the finished batch (it outlives the history: BatchRecords).
-        var finished = BatchObject.Finished(input.Batch, input.Result, store.OutputBlobPath(input.Batch.BatchId), store.ErrorBlobPath(input.Batch.BatchId))
+        var attempts = await store.ReadAttemptTotalsAsync(input.Batch.BatchId, cancellationToken).ConfigureAwait(false);
+        var counts = input.Result.Counts with { ByDeployment = attempts, Throttled = RateLimited(attempts) };
+        var finished = BatchObject.Finished(input.Batch, input.Result with { Counts = counts }, store.OutputBlobPath(input.Batch.BatchId), store.ErrorBlobPath(input.Batch.BatchId))
             with
-        { Progress = new Watching.LiveProgress(0, 0, 0, 0, input.Result.Counts.Throttled, input.Result.Counts.Retries, input.Result.Counts.InvalidOutputs) };
+        { Progress = new Watching.LiveProgress(0, 0, 0, 0, counts.Throttled, counts.Retries, input.Result.Counts.InvalidOutputs) };
         var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(finished, Service.ServiceJson.Options);
         await store.FinalizeAsync(
             input.Batch.BatchId,
@@ -102,6 +116,11 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
         if (input.Batch.Retry is { } retry && input.Result.Status != BatchStatus.Failed)
         {
             await Retries.RetryMerge.WriteMergedAsync(store, input.Batch.BatchId, retry, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (client is not null && webhooks is not null)
+        {
+            await webhooks.StartAsync(input.Batch.BatchId, input.Result.Status, input.Result.CompletedAt, client, cancellationToken).ConfigureAwait(false);
         }
     }
 }

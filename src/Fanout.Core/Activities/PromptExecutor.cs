@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fanout.Core.Attempts;
 using Fanout.Core.Cache;
 using Fanout.Core.Llm;
 using Fanout.Core.Models;
@@ -16,13 +17,37 @@ namespace Fanout.Core.Activities;
 /// With the batch's <c>cache</c> on, a line is first looked up in the response cache (<see cref="ResponseCache"/>): a
 /// stored answer, or its twin's, is written as a cached line without a call.
 /// </summary>
-public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, AnswerChecker checker, ResponseCache cache, ILogger<PromptExecutor> logger)
+/// <remarks>
+/// Every HTTP attempt the call makes is counted in the batch's journal by the client pipeline (<paramref name="attempts"/>,
+/// see <see cref="AttemptLedger"/>); the outcome reported here carries no call counts of its own.
+/// </remarks>
+public sealed partial class PromptExecutor(
+    BatchStore store, ResultSegmentWriter results, IChatCompletionInvoker invoker, BatchCallGate gate, AnswerChecker checker, ResponseCache cache,
+    ILogger<PromptExecutor> logger, AttemptLedger? attempts = null)
 {
+    /// <summary>Most characters of an endpoint's own error text kept in a line's <c>error.message</c>.</summary>
+    public const int MaxErrorTextChars = 1000;
+
     /// <summary>Runs one work item.</summary>
     public Task<PromptOutcome> ExecuteAsync(PromptWorkItem item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return gate.RunOnceAsync(item, () => RunAsync(item, cancellationToken), () => LogJoined(logger, item.BatchId, item.Index, item.Attempt));
+        return gate.RunOnceAsync(item, () => CountedAsync(item, cancellationToken), () => LogJoined(logger, item.BatchId, item.Index, item.Attempt));
+    }
+
+    private async Task<PromptOutcome> CountedAsync(PromptWorkItem item, CancellationToken cancellationToken)
+    {
+        if (attempts is null)
+        {
+            return await RunAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var scope = attempts.Begin(item.BatchId);
+        var outcome = await RunAsync(item, cancellationToken).ConfigureAwait(false);
+
+        // The last attempt's outcome (429, failure, tokens) is durable before the orchestrator hears of the line.
+        await scope.FlushAsync().ConfigureAwait(false);
+        return outcome;
     }
 
     private async Task<PromptOutcome> RunAsync(PromptWorkItem item, CancellationToken cancellationToken)
@@ -63,13 +88,12 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
 
         var result = answer.Result;
         telemetry.CallEnded(result);
-        var byDeployment = Llm.Pool.MemberCall.Sum(result.Calls);
         if (answer.ErrorCode is { } answerError)
         {
             // Refused, or still invalid after the re-asks: a failed line that keeps what its asks spent.
             await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, answerError, answer.ErrorMessage!), cancellationToken).ConfigureAwait(false);
             telemetry.LineFinished(false, answerError, answer.PromptTokens, answer.CompletionTokens);
-            return new PromptOutcome(item.Index, false, answerError, answer.PromptTokens, answer.CompletionTokens, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
+            return new PromptOutcome(item.Index, false, answerError, answer.PromptTokens, answer.CompletionTokens, InvalidOutputs: answer.InvalidOutputs);
         }
 
         if (result.IsSuccess)
@@ -82,7 +106,7 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
 
             await StageAsync(item, OutputLines.Success(item.BatchId, item.Index, line.CustomId, result.RequestId, result.Status, result.Body.Span), cancellationToken).ConfigureAwait(false);
             telemetry.LineFinished(true, null, prompt, completion);
-            return new PromptOutcome(item.Index, true, null, prompt, completion, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
+            return new PromptOutcome(item.Index, true, null, prompt, completion, InvalidOutputs: answer.InvalidOutputs);
         }
 
         var throttled = result.Status == 429;
@@ -92,13 +116,13 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             var wait = result.RetryAfter ?? Backoff(item.Attempt);
             LogHandingBack(logger, item.BatchId, item.Index, result.Status, (int)wait.TotalMilliseconds);
             telemetry.HandedBack(wait);
-            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
+            return new PromptOutcome(item.Index, false, null, RetryAfterMs: Math.Max(1, (int)wait.TotalMilliseconds), Throttled: throttled, Deferred: result.Deferred, InvalidOutputs: answer.InvalidOutputs);
         }
 
         var (code, message) = ReadError(result);
         await StageAsync(item, OutputLines.Error(item.BatchId, item.Index, line.CustomId, code, message), cancellationToken).ConfigureAwait(false);
         telemetry.LineFinished(false, code);
-        return new PromptOutcome(item.Index, false, code, Throttled: throttled, ByDeployment: byDeployment, InvalidOutputs: answer.InvalidOutputs);
+        return new PromptOutcome(item.Index, false, code, Throttled: throttled, InvalidOutputs: answer.InvalidOutputs);
     }
 
     /// <summary>Exponential backoff with a cap, for transient failures that came without a Retry-After.</summary>
@@ -114,20 +138,42 @@ public sealed partial class PromptExecutor(BatchStore store, ResultSegmentWriter
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object)
             {
                 code = e.TryGetProperty("code", out var c) ? c.ToString() : null;
-                message = e.TryGetProperty("message", out var m) ? m.GetString() : null;
+                message = e.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
             }
         }
         catch (JsonException)
         {
         }
 
+        // Not OpenAI-shaped ({"detail": …}, {"error": "…"}, plain text, HTML): the endpoint's own words, cut short.
+        var own = message is null ? EndpointText(result.Body.Span) : null;
         return result.Status switch
         {
-            429 => ("rate_limit_exhausted", message ?? "The deployment kept answering 429 after all retries."),
-            0 => ("timeout", message ?? "The call timed out after all retries."),
-            >= 500 => ("server_error", message ?? $"The service answered {result.Status} after all retries."),
-            _ => (string.IsNullOrEmpty(code) ? $"http_{result.Status}" : code, message ?? $"The service answered {result.Status}."),
+            429 => ("rate_limit_exhausted", message ?? Said("The deployment kept answering 429 after all retries", own)),
+            0 => ("timeout", message ?? Said("The call timed out after all retries", own)),
+            >= 500 => ("server_error", message ?? Said($"The service answered {result.Status} after all retries", own)),
+            _ => (string.IsNullOrEmpty(code) ? $"http_{result.Status}" : code, message ?? Said($"The service answered {result.Status}", own)),
         };
+    }
+
+    private static string Said(string what, string? own) => own is null ? what + "." : $"{what}: {own}";
+
+    /// <summary>The first <see cref="MaxErrorTextChars"/> characters of an error body (never its headers); null when empty.</summary>
+    internal static string? EndpointText(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(body.Length > MaxErrorTextChars * 4 ? body[..(MaxErrorTextChars * 4)] : body).Trim();
+        if (text.Length > MaxErrorTextChars)
+        {
+            var cut = char.IsHighSurrogate(text[MaxErrorTextChars - 1]) ? MaxErrorTextChars - 1 : MaxErrorTextChars;
+            text = text[..cut];
+        }
+
+        return text.Length == 0 ? null : text;
     }
 
     private Task StageAsync(PromptWorkItem item, byte[] line, CancellationToken cancellationToken)

@@ -31,6 +31,8 @@ public static class BatchObjects
         {
             case OrchestrationRuntimeStatus.Completed:
                 var result = meta.ReadOutputAs<BatchResult>()!;
+                var done = await store.ReadAttemptTotalsAsync(input.BatchId, cancellationToken).ConfigureAwait(false);
+                result = result with { Counts = result.Counts with { ByDeployment = done, Throttled = Activities.BatchActivities.RateLimited(done) } };
                 return FromResult(input, result, store) with { Progress = BatchRates.Finished(input.BatchId, result.Counts.Throttled, result.Counts.Retries) with { InvalidOutputs = result.Counts.InvalidOutputs } };
             case OrchestrationRuntimeStatus.Failed:
             case OrchestrationRuntimeStatus.Terminated:
@@ -61,6 +63,9 @@ public static class BatchObjects
             }
         }
 
+        // Calls, 429s and failures: the attempt journals of every process, the same figures the finished batch reports.
+        var attempts = await store.ReadAttemptTotalsAsync(input.BatchId, cancellationToken).ConfigureAwait(false);
+        counts = counts with { ByDeployment = attempts, Throttled = Activities.BatchActivities.RateLimited(attempts) };
         var status = progress?.State ?? (input.Prepared is null ? BatchStatus.Validating : BatchStatus.InProgress);
         var total = progress?.Total is > 0 ? progress.Total : input.Prepared?.Total ?? 0;
         var live = BatchRates.Observe(input.BatchId, DateTimeOffset.UtcNow, DateTimeOffset.FromUnixTimeSeconds(input.CreatedAt), total,

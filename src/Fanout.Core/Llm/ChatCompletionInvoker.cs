@@ -246,8 +246,11 @@ public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
             TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds), timeProvider, TimeSpan.FromMilliseconds(options.ThrottleGateSpacingMs));
     }
 
-    /// <summary>The client options with <paramref name="maxRetries"/> SDK retries and <paramref name="gate"/> in the pipeline.</summary>
-    public static AzureOpenAIClientOptions CreateClientOptions(OpenAIOptions options, int maxRetries, DeploymentThrottleGate gate)
+    /// <summary>
+    /// The client options with <paramref name="maxRetries"/> SDK retries and <paramref name="gate"/> in the pipeline;
+    /// its attempts are counted under <paramref name="member"/> (null = the deployment of each request).
+    /// </summary>
+    public static AzureOpenAIClientOptions CreateClientOptions(OpenAIOptions options, int maxRetries, DeploymentThrottleGate gate, string? member = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var maxWait = TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds);
@@ -258,6 +261,7 @@ public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
         };
         clientOptions.AddPolicy(gate, PipelinePosition.PerTry);
         clientOptions.AddPolicy(new Telemetry.CallTelemetryPolicy(), PipelinePosition.PerTry);
+        clientOptions.AddPolicy(new Attempts.AttemptCountingPolicy(member), PipelinePosition.PerTry);
         return clientOptions;
     }
 }

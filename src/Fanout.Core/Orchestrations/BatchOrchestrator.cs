@@ -106,7 +106,8 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         {
             var check = await context.CallActivityAsync<ResultCheck>(
                 nameof(CheckResultsActivity), new ResultCheckInput(input.BatchId, prepared), PromptWindow.ActivityRetry);
-            var stored = check.Stored with { Throttled = counts.Throttled, Retries = counts.Retries, ByDeployment = counts.ByDeployment, InvalidOutputs = counts.InvalidOutputs };
+            // Lines and tokens from the stored results; calls, 429s and failures from the attempt journals (both in check).
+            var stored = check.Stored with { Retries = counts.Retries, InvalidOutputs = counts.InvalidOutputs };
             if (check.Missing.Count == 0)
             {
                 return (stored, false);
@@ -124,10 +125,10 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, stored, repair.Window));
             var (again, cancelled) = await PromptWindow.RunAsync(context, repair, cancel, (c, window) =>
                 context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, stored.Add(c), window)), check.Missing);
-            counts = counts with { Throttled = counts.Throttled + again.Throttled, Retries = counts.Retries + again.Retries, ByDeployment = DeploymentUsage.Merge(counts.ByDeployment, again.ByDeployment), InvalidOutputs = counts.InvalidOutputs + again.InvalidOutputs };
+            counts = counts with { Retries = counts.Retries + again.Retries, InvalidOutputs = counts.InvalidOutputs + again.InvalidOutputs };
             if (cancelled)
             {
-                return (stored.Add(again), true);
+                return (stored.Add(again with { Throttled = 0 }), true);
             }
         }
     }

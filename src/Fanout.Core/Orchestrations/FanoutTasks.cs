@@ -16,6 +16,8 @@ public static class FanoutTasks
             .AddActivity<PromptActivity>()
             .AddActivity<PrepareBatchActivity>()
             .AddActivity<CheckResultsActivity>()
-            .AddActivity<FinalizeBatchActivity>();
+            .AddActivity<FinalizeBatchActivity>()
+            .AddOrchestrator<Webhooks.WebhookOrchestrator>()
+            .AddActivity<Webhooks.DeliverWebhookActivity>();
     }
 }

@@ -49,4 +49,7 @@ public static class BatchBlobLayout
 
     /// <summary>Every work blob of a batch starts with this.</summary>
     public static string WorkPrefix(string batchId) => batchId + "/";
+
+    /// <summary>The prefix of a batch's attempt journals in the work container (one append blob per process and run of it).</summary>
+    public static string AttemptsPrefix(string batchId) => $"{batchId}/attempts/";
 }

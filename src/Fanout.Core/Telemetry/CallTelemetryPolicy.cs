@@ -45,12 +45,8 @@ public sealed class CallTelemetryPolicy : PipelinePolicy
 
     private static void Observe(PipelineMessage message, long started)
     {
+        // The metrics of each attempt come from Attempts.AttemptCountingPolicy (one count for every figure).
         var status = message.Response?.Status ?? 0;
-        if (status == 429)
-        {
-            FanoutTelemetry.RateLimited.Add(1);
-        }
-
         if (Current.Value is { } stats)
         {
             stats.Tries++;

@@ -31,6 +31,14 @@ public static class FanoutTelemetry
     public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>(
         "fanout.llm.rate_limited", "{response}", "429 answers from the model service, per try.");
 
+    /// <summary>
+    /// HTTP attempts to model endpoints, by <c>fanout.deployment</c> and <c>fanout.attempt.outcome</c> (succeeded,
+    /// rate_limited, http_4xx, http_5xx, timeout, connection): the same count, at the same place, as the batch's
+    /// <c>usage_by_deployment</c> (<see cref="Attempts.AttemptCountingPolicy"/>).
+    /// </summary>
+    public static readonly Counter<long> Attempts = Meter.CreateCounter<long>(
+        "fanout.llm.attempts", "{attempt}", "HTTP attempts to model endpoints (SDK retries included), by outcome.");
+
     /// <summary>Retries: <c>fanout.retry.kind</c> = in_call (the SDK retried) or durable (handed back to a durable timer).</summary>
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>(
         "fanout.llm.retries", "{retry}", "Retries of model calls: inside a call, or after a durable timer.");

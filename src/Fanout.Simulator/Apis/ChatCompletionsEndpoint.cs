@@ -58,7 +58,7 @@ internal static class ChatCompletionsEndpoint
                 case DeploymentOutage.Refuse:
                     // Dropped unanswered: the client sees a failed connection, as from a region that is down.
                     stats.CountFailed();
-                    perDeployment.CountFailed(deployment);
+                    perDeployment.CountFailed(deployment, 0);
                     context.Abort();
                     return;
                 case DeploymentOutage.ServiceUnavailable:
@@ -110,6 +110,7 @@ internal static class ChatCompletionsEndpoint
             switch (FaultSelector.Select(options, digest.Key, stats))
             {
                 case Fault.Hang:
+                    perDeployment.CountHung(deployment);
                     await HangAsync(context, engine).ConfigureAwait(false);
                     return;
                 case Fault.ServiceUnavailable:
@@ -125,7 +126,14 @@ internal static class ChatCompletionsEndpoint
                     return;
                 case Fault.Failure:
                     stats.CountFailed();
-                    perDeployment.CountFailed(deployment);
+                    perDeployment.CountFailed(deployment, options.FailureStatusCode);
+                    if (options.FailureBody is { } body)
+                    {
+                        // A service that does not answer in OpenAI's error shape (a gateway, a proxy, another vendor).
+                        await SendRawErrorAsync(response, options.FailureStatusCode, body, aborted).ConfigureAwait(false);
+                        return;
+                    }
+
                     await SendErrorAsync(response, options.FailureStatusCode, "InternalServerError",
                         "The server had an error while processing your request. (simulated)", aborted).ConfigureAwait(false);
                     return;
@@ -308,6 +316,13 @@ internal static class ChatCompletionsEndpoint
         response.Headers["retry-after-ms"] = milliseconds.ToString(CultureInfo.InvariantCulture);
         return SendErrorAsync(response, StatusCodes.Status429TooManyRequests, "429",
             string.Create(CultureInfo.InvariantCulture, $"Rate limit is exceeded. Try again in {seconds} seconds."), cancellationToken);
+    }
+
+    private static async Task SendRawErrorAsync(HttpResponse response, int status, string body, CancellationToken cancellationToken)
+    {
+        response.StatusCode = status;
+        response.ContentType = body.TrimStart().StartsWith('{') ? "application/json" : "text/plain; charset=utf-8";
+        await response.WriteAsync(body, cancellationToken).ConfigureAwait(false);
     }
 
     internal static async Task SendErrorAsync(HttpResponse response, int status, string code, string message, CancellationToken cancellationToken)

@@ -24,8 +24,14 @@ public sealed class SimulatorOptions : IValidatableObject
     [Range(0.0, 1.0, ErrorMessage = "Fanout:Simulator:FailureRate must be between 0 and 1.")]
     public double FailureRate { get; set; }
 
-    /// <summary>Status of the failures injected by <see cref="FailureRate"/>: 429 (with Retry-After) or a 5xx.</summary>
+    /// <summary>Status of the failures injected by <see cref="FailureRate"/>: 429 (with Retry-After), another 4xx (401, 403, 404…) or a 5xx.</summary>
     public int FailureStatusCode { get; set; } = 500;
+
+    /// <summary>
+    /// Body of the failures injected by <see cref="FailureRate"/> (not 429s), sent as it is instead of OpenAI's error
+    /// shape: e.g. <c>{"detail": "Missing or incorrect API Key"}</c> or plain text. Null = OpenAI's shape.
+    /// </summary>
+    public string? FailureBody { get; set; }
 
     /// <summary>Retry-After (as <c>retry-after-ms</c> and whole-second <c>Retry-After</c>) of an injected 429.</summary>
     [Range(0, int.MaxValue, ErrorMessage = "Fanout:Simulator:FailureRetryAfterMs must not be negative.")]
@@ -118,10 +124,10 @@ public sealed class SimulatorOptions : IValidatableObject
             }
         }
 
-        if (FailureStatusCode is not (429 or >= 500 and <= 599))
+        if (FailureStatusCode is not (>= 401 and <= 499 or >= 500 and <= 599))
         {
             yield return new ValidationResult(
-                "Fanout:Simulator:FailureStatusCode must be 429 or a 5xx status.", [nameof(FailureStatusCode)]);
+                "Fanout:Simulator:FailureStatusCode must be 429, another 4xx from 401 (400 means a bad body) or a 5xx status.", [nameof(FailureStatusCode)]);
         }
 
         if (InvalidOutputRate + RefusalRate > 1.0 + 1e-9)

@@ -17,7 +17,10 @@ public static class CliProcess
     }
 
     /// <summary>Runs <c>fanout ARGS</c> and waits for it (at most 3 minutes).</summary>
-    public static async Task<Run> RunAsync(params string[] args)
+    public static Task<Run> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+
+    /// <summary>Runs <c>fanout ARGS</c> with <paramref name="input"/> on its standard input (none when null).</summary>
+    public static async Task<Run> RunWithInputAsync(string? input, params string[] args)
     {
         var repoRoot = RepoRoot.Find(AppContext.BaseDirectory) ?? throw new InvalidOperationException("No repository root.");
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
@@ -26,6 +29,7 @@ public static class CliProcess
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
@@ -37,6 +41,12 @@ public static class CliProcess
         info.Environment.Remove("FANOUT_URL");
         info.Environment.Remove("FANOUT_KEY");
         using var process = Process.Start(info) ?? throw new InvalidOperationException("fanout did not start.");
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

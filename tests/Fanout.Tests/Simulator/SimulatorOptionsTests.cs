@@ -18,7 +18,7 @@ public sealed class SimulatorOptionsTests
         { o => o.LatencyMs = -1, nameof(SimulatorOptions.LatencyMs) },
         { o => o.RequestsPerMinute = -5, nameof(SimulatorOptions.RequestsPerMinute) },
         { o => o.TokensPerMinute = -5, nameof(SimulatorOptions.TokensPerMinute) },
-        { o => o.FailureStatusCode = 404, nameof(SimulatorOptions.FailureStatusCode) },
+        { o => o.FailureStatusCode = 400, nameof(SimulatorOptions.FailureStatusCode) },
         { o => (o.FailureRate, o.HangRate) = (0.6, 0.6), "must not exceed 1" },
     };
 

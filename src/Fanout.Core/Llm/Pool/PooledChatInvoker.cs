@@ -193,7 +193,7 @@ public sealed class PooledChatInvoker : IChatCompletionInvoker
             var gate = AzureOpenAIClientFactory.NewGate(memberOptions, timeProvider);
 
             // A pool of one keeps the SDK's retries (today's single deployment); a member of several has none.
-            var clientOptions = AzureOpenAIClientFactory.CreateClientOptions(memberOptions, single ? options.MaxRetries : 0, gate);
+            var clientOptions = AzureOpenAIClientFactory.CreateClientOptions(memberOptions, single ? options.MaxRetries : 0, gate, member.Name);
             var client = AzureOpenAIClientFactory.Create(memberOptions, clientOptions);
             yield return new PoolConnection(member, new AzureOpenAIChatInvoker(client, TimeSpan.FromSeconds(options.MaxInActivityWaitSeconds), member.Endpoint), gate);
         }
