@@ -25,10 +25,12 @@ public sealed class WebhookOptions
     /// <summary>The receivers, in index order.</summary>
     public List<WebhookEndpoint> Endpoints { get; } = [];
 
-    /// <summary>The waits before each retry.</summary>
+    /// <summary>The waits before each retry (read from the key's comma-separated seconds).</summary>
+    [Microsoft.Extensions.Configuration.ConfigurationKeyName("RetryDelaysSeconds")]
     public IReadOnlyList<TimeSpan> RetryDelays { get; set; } = DefaultRetryDelays;
 
-    /// <summary>Time one attempt may take.</summary>
+    /// <summary>Time one attempt may take (read from the key's seconds).</summary>
+    [Microsoft.Extensions.Configuration.ConfigurationKeyName("TimeoutSeconds")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
 
     /// <summary>What is wrong with the configuration, each naming its key (reported at start).</summary>

@@ -28,7 +28,7 @@ public sealed partial class ConfigurationDocsTests
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
                          .Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0))
             {
-                var name = property.Name;
+                var name = property.GetCustomAttribute<Microsoft.Extensions.Configuration.ConfigurationKeyNameAttribute>()?.Name ?? property.Name;
                 var documented = rows.Any(row => BacktickTokens().Matches(row).Any(m =>
                     m.Groups[1].Value == name || m.Groups[1].Value.EndsWith(":" + name, StringComparison.Ordinal)));
                 if (!documented)

@@ -160,6 +160,11 @@ public sealed class BatchEventStreamTests
         };
     }
 
+    /// <summary>A store on the in-memory Blob REST handler (no storage runs in unit tests): the batch object reads its attempt journals there.</summary>
     private static BatchStore Store()
-        => new(new BlobServiceClient("UseDevelopmentStorage=true"), Microsoft.Extensions.Options.Options.Create(new StorageOptions()));
+        => new(
+            new BlobServiceClient(
+                new Uri("http://127.0.0.1:1/devstoreaccount1"),
+                new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(new Functions.OpenAI.InMemoryBlobHandler())), Retry = { MaxRetries = 0 } }),
+            Microsoft.Extensions.Options.Options.Create(new StorageOptions()));
 }
