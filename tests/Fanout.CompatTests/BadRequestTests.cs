@@ -59,7 +59,7 @@ public sealed class BadRequestTests(CompatHostFixture fixture) : IClassFixture<C
         { "no input file", """{"endpoint":"/v1/chat/completions","completion_window":"24h"}""", HttpStatusCode.BadRequest, "invalid_body" },
         { "no endpoint", """{"input_file_id":"file-x","completion_window":"24h"}""", HttpStatusCode.BadRequest, "invalid_body" },
         { "unknown file", """{"input_file_id":"file-nope","endpoint":"/v1/chat/completions","completion_window":"24h"}""", HttpStatusCode.NotFound, "file_not_found" },
-        { "window", """{"input_file_id":"file-x","endpoint":"/v1/chat/completions","completion_window":"1h"}""", HttpStatusCode.BadRequest, "invalid_body" },
+        { "window", """{"input_file_id":"file-x","endpoint":"/v1/chat/completions","completion_window":"2d"}""", HttpStatusCode.BadRequest, "invalid_body" },
         { "budget zero", """{"input_file_id":"file-x","endpoint":"/v1/chat/completions","max_total_tokens":0}""", HttpStatusCode.BadRequest, "invalid_body" },
         { "cap zero", """{"input_file_id":"file-x","endpoint":"/v1/chat/completions","max_concurrency":0}""", HttpStatusCode.BadRequest, "invalid_body" },
         { "metadata not strings", """{"input_file_id":"file-x","endpoint":"/v1/chat/completions","metadata":{"a":1}}""", HttpStatusCode.BadRequest, "invalid_body" },

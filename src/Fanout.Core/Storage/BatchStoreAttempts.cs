@@ -34,9 +34,17 @@ public sealed partial class BatchStore
     {
         IReadOnlyDictionary<string, DeploymentUsage>? sum = null;
         var journals = new List<(string Name, long Length)>();
-        await foreach (var item in _work.GetBlobsAsync(new GetBlobsOptions { Prefix = BatchBlobLayout.AttemptsPrefix(batchId) }, cancellationToken).ConfigureAwait(false))
+        try
         {
-            journals.Add((item.Name, item.Properties.ContentLength ?? 0));
+            await foreach (var item in _work.GetBlobsAsync(new GetBlobsOptions { Prefix = BatchBlobLayout.AttemptsPrefix(batchId) }, cancellationToken).ConfigureAwait(false))
+            {
+                journals.Add((item.Name, item.Properties.ContentLength ?? 0));
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // No work container yet (a batch just created, before its lines were prepared): no attempt was made.
+            return null;
         }
 
         var lasts = await Task.WhenAll(journals.Select(j => ReadLastRecordAsync(j.Name, j.Length, cancellationToken))).ConfigureAwait(false);
