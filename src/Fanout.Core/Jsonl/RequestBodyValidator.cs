@@ -63,14 +63,7 @@ internal sealed class RequestBodyValidator
         {
             if (reader.ValueTextEquals("input"u8))
             {
-                reader.Read();
-                inputError = reader.TokenType switch
-                {
-                    JsonTokenType.String => reader.ValueSpan.Length == 0 && !reader.ValueIsEscaped ? "body.input must not be empty" : null,
-                    JsonTokenType.StartArray => EmptyArray(ref reader) ? "body.input must not be an empty array" : null,
-                    _ => $"body.input must be a string or an array, not {JsonText.Describe(reader.TokenType)}",
-                };
-                reader.Skip();
+                inputError = ReadInput(ref reader, "an array");
             }
             else if (reader.ValueTextEquals("model"u8))
             {
@@ -83,6 +76,20 @@ internal sealed class RequestBodyValidator
         }
 
         return inputError ?? modelError;
+    }
+
+    /// <summary>Reads <c>input</c> (the reader on its name): a non-empty string or a non-empty array; the problem, or null.</summary>
+    private static string? ReadInput(ref Utf8JsonReader reader, string arrayName)
+    {
+        reader.Read();
+        var error = reader.TokenType switch
+        {
+            JsonTokenType.String => reader.ValueSpan.Length == 0 && !reader.ValueIsEscaped ? "body.input must not be empty" : null,
+            JsonTokenType.StartArray => EmptyArray(ref reader) ? "body.input must not be an empty array" : null,
+            _ => $"body.input must be a string or {arrayName}, not {JsonText.Describe(reader.TokenType)}",
+        };
+        reader.Skip();
+        return error;
     }
 
     /// <summary>
@@ -101,14 +108,7 @@ internal sealed class RequestBodyValidator
         {
             if (reader.ValueTextEquals("input"u8))
             {
-                reader.Read();
-                inputError = reader.TokenType switch
-                {
-                    JsonTokenType.String => reader.ValueSpan.Length == 0 && !reader.ValueIsEscaped ? "body.input must not be empty" : null,
-                    JsonTokenType.StartArray => EmptyArray(ref reader) ? "body.input must not be an empty array" : null,
-                    _ => $"body.input must be a string or an array of items, not {JsonText.Describe(reader.TokenType)}",
-                };
-                reader.Skip();
+                inputError = ReadInput(ref reader, "an array of items");
             }
             else if (reader.ValueTextEquals("model"u8))
             {
