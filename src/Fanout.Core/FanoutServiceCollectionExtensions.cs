@@ -38,6 +38,7 @@ public static class FanoutServiceCollectionExtensions
             .Validate(o => o.DefaultMaxConcurrency <= o.MaxConcurrencyLimit, "Fanout:Batch:DefaultMaxConcurrency must not exceed Fanout:Batch:MaxConcurrencyLimit.")
             .ValidateOnStart();
 
+        services.AddOptions<CostOptions>().BindConfiguration(CostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SubmitOptions>().BindConfiguration(SubmitOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Webhooks.WebhookOptions>().Configure<IConfiguration>((o, config) => Webhooks.WebhookConfiguration.Read(config, o)).ValidateOnStart();
@@ -57,6 +58,7 @@ public static class FanoutServiceCollectionExtensions
         services.AddFanoutCache();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddSingleton<BatchActivities>();
+        services.TryAddSingleton<Upstream.UpstreamService>();
         services.TryAddSingleton<Webhooks.BatchWebhooks>();
         services.TryAddSingleton<IStorageFlush, DurableOnWriteStorage>();
         services.TryAddSingleton<SubmitRules>();

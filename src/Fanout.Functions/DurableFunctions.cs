@@ -11,7 +11,7 @@ using Microsoft.DurableTask.Client;
 namespace Fanout.Functions;
 
 /// <summary>Orchestration, activity and blob triggers: each delegates to Fanout.Core.</summary>
-public sealed class DurableFunctions(PromptExecutor executor, BatchActivities activities, BlobDropStarter blobDrops)
+public sealed class DurableFunctions(PromptExecutor executor, BatchActivities activities, BlobDropStarter blobDrops, Fanout.Core.Upstream.UpstreamService upstream)
 {
     /// <summary>The batch orchestrator.</summary>
     [Function(nameof(BatchOrchestrator))]
@@ -22,6 +22,31 @@ public sealed class DurableFunctions(PromptExecutor executor, BatchActivities ac
     [Function(nameof(ChunkOrchestrator))]
     public static Task<BatchCounts> RunChunkAsync([OrchestrationTrigger] TaskOrchestrationContext context)
         => new ChunkOrchestrator().RunAsync(context, context.GetInput<ChunkInput>()!);
+
+    /// <summary>A batch's Batch API phase (a deadline and a <c>batch</c> pool member).</summary>
+    [Function(nameof(UpstreamOrchestrator))]
+    public static Task<Fanout.Core.Upstream.UpstreamOutcome> RunUpstreamAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+        => new UpstreamOrchestrator().RunAsync(context, context.GetInput<Fanout.Core.Upstream.UpstreamInput>()!);
+
+    /// <summary>What the deadline planner needs.</summary>
+    [Function(nameof(Fanout.Core.Upstream.UpstreamPlanActivity))]
+    public Task<Fanout.Core.Upstream.UpstreamPlan> PlanUpstreamAsync([ActivityTrigger] Fanout.Core.Upstream.UpstreamStep step, CancellationToken cancellationToken)
+        => upstream.PlanAsync(step, cancellationToken);
+
+    /// <summary>Uploads the lines and creates the upstream batches.</summary>
+    [Function(nameof(Fanout.Core.Upstream.UpstreamSubmitActivity))]
+    public Task<IReadOnlyList<Fanout.Core.Upstream.UpstreamPart>> SubmitUpstreamAsync([ActivityTrigger] Fanout.Core.Upstream.UpstreamStep step, CancellationToken cancellationToken)
+        => upstream.SubmitAsync(step, cancellationToken);
+
+    /// <summary>Looks at the upstream batches and stores the output of those that ended.</summary>
+    [Function(nameof(Fanout.Core.Upstream.UpstreamPollActivity))]
+    public Task<IReadOnlyList<Fanout.Core.Upstream.UpstreamPart>> PollUpstreamAsync([ActivityTrigger] Fanout.Core.Upstream.UpstreamStep step, CancellationToken cancellationToken)
+        => upstream.PollAsync(step, cancellationToken);
+
+    /// <summary>Lines of a chunk without a stored result.</summary>
+    [Function(nameof(Fanout.Core.Upstream.MissingLinesActivity))]
+    public Task<IReadOnlyList<int>> MissingLinesAsync([ActivityTrigger] Fanout.Core.Upstream.MissingLinesInput input, CancellationToken cancellationToken)
+        => upstream.MissingAsync(input, cancellationToken);
 
     /// <summary>One prompt.</summary>
     [Function(nameof(PromptActivity))]

@@ -2,6 +2,7 @@ using Fanout.Core.Activities;
 using Fanout.Core.Models;
 using Fanout.Core.Telemetry;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Fanout.Core.Orchestrations;
 
@@ -57,16 +58,27 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
             return failed;
         }
 
+        // A deadline and a batch member in the pool: the Batch API first (its own orchestration), the rest live.
+        var upstream = await RunUpstreamAsync(context, input, prepared, cancel);
+        if (upstream is { Offloaded: true })
+        {
+            input = input with { SkipAnswered = true };
+        }
+
         BatchCounts counts;
         bool cancelled;
-        if (prepared.ChunkCount <= 1)
+        if (upstream is { Cancelled: true })
         {
-            (counts, cancelled) = await RunInlineAsync(context, input, prepared, cancel);
+            (counts, cancelled) = (upstream.Counts, true);
+        }
+        else if (prepared.ChunkCount <= 1)
+        {
+            (counts, cancelled) = await RunInlineAsync(context, input, prepared, cancel, upstream?.Counts ?? new BatchCounts());
         }
         else
         {
             int? continueAt;
-            (counts, cancelled, continueAt) = await RunChunksAsync(context, input, prepared, cancel);
+            (counts, cancelled, continueAt) = await RunChunksAsync(context, input, prepared, cancel, upstream?.Counts ?? new BatchCounts());
             if (continueAt is { } next)
             {
                 // The next ChunksPerExecution chunks run in a fresh execution (and history) of this orchestration; a
@@ -142,22 +154,64 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
 
     private static long Unix(TaskOrchestrationContext context) => new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero).ToUnixTimeSeconds();
 
-    private static async Task<(BatchCounts, bool)> RunInlineAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
+    /// <summary>
+    /// The Batch API phase (<see cref="UpstreamOrchestrator"/>) for a batch with a deadline, on its first execution; null
+    /// when the batch has no deadline or a token budget (a budget is counted live, line by line). While it waits the batch
+    /// reports its upstream answers as a running chunk; a cancel of the batch is passed on to it.
+    /// </summary>
+    private static async Task<Upstream.UpstreamOutcome?> RunUpstreamAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
     {
-        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries, input.MaxTotalTokens, input.MaxConcurrency, input.AllowStandard, input.Cache);
-        context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, new BatchCounts(), chunk.Window));
-        var started = context.CurrentUtcDateTime;
-        var ran = await PromptWindow.RunAsync(context, chunk, cancel, (counts, window) =>
-            context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, counts, window)));
-        if (!context.IsReplaying)
+        if (input.Deadline is null || input.Resume is not null || input.SkipAnswered || input.MaxTotalTokens is not null)
         {
-            BatchTracing.RecordChunk(input.BatchId, 0, chunk.Count, started, context.CurrentUtcDateTime, ran.Item1);
+            return null;
         }
 
-        return ran;
+        context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, new BatchCounts(), 0, [UpstreamChunk]));
+        var instance = ChunkInstanceId(input.BatchId, UpstreamChunk);
+        var upstream = context.CallSubOrchestratorAsync<Upstream.UpstreamOutcome>(
+            nameof(UpstreamOrchestrator), new Upstream.UpstreamInput(input, prepared), new SubOrchestrationOptions { InstanceId = instance });
+        if (await Task.WhenAny(upstream, cancel) != upstream)
+        {
+            context.SendEvent(instance, PromptWindow.CancelEvent, "cancel");
+        }
+
+        try
+        {
+            return await upstream;
+        }
+        catch (TaskFailedException e)
+        {
+            // The Batch API kept failing (unreachable, refused): every line without a stored answer runs live.
+            context.CreateReplaySafeLogger(typeof(BatchOrchestrator).FullName!).LogWarning(
+                "Batch {BatchId}: the Batch API phase failed ({Error}); the lines without an answer run live", input.BatchId, e.Message);
+            return new Upstream.UpstreamOutcome(true, new BatchCounts(), PulledBack: true);
+        }
     }
 
-    private static async Task<(BatchCounts Counts, bool Cancelled, int? ContinueAt)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel)
+    /// <summary>The chunk number the Batch API phase reports under while it runs (<see cref="ChunkInstanceId"/> of it is its instance id).</summary>
+    public const int UpstreamChunk = 99_999;
+
+    private static async Task<(BatchCounts, bool)> RunInlineAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel, BatchCounts before)
+    {
+        var chunk = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, 0, 0, prepared.Total, input.MaxConcurrency, input.MaxDurableRetries, input.MaxTotalTokens, input.MaxConcurrency, input.AllowStandard, input.Cache, input.SkipAnswered);
+        context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, prepared.Total, before, chunk.Window));
+        var started = context.CurrentUtcDateTime;
+        var lines = await ChunkOrchestrator.LinesToRunAsync(context, chunk);
+        var (counts, cancelled) = await PromptWindow.RunAsync(
+            context,
+            chunk,
+            cancel,
+            (counts, window) => context.SetCustomStatus(new BatchProgress(cancel.IsCompleted ? BatchStatus.Cancelling : BatchStatus.InProgress, prepared.Total, before.Add(counts), window)),
+            lines);
+        if (!context.IsReplaying)
+        {
+            BatchTracing.RecordChunk(input.BatchId, 0, chunk.Count, started, context.CurrentUtcDateTime, counts);
+        }
+
+        return (before.Add(counts), cancelled);
+    }
+
+    private static async Task<(BatchCounts Counts, bool Cancelled, int? ContinueAt)> RunChunksAsync(TaskOrchestrationContext context, BatchInput input, PreparedBatch prepared, Task cancel, BatchCounts before)
     {
         // With a token budget the chunks run one after another, each with the whole cap and what is left of the
         // budget: the usage a chunk reports is then all the batch has spent, and the overshoot stays one window's calls.
@@ -167,7 +221,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         // terminated) leaves its activities running, up to its window, so its slot stays unused until they must have
         // finished (a timer), and the calls in flight never exceed the cap.
         var tasks = new TaskWindow<(int Chunk, int Slot)>();
-        var counts = input.Resume?.Counts ?? new BatchCounts();
+        var counts = input.Resume?.Counts ?? before;
         var nextChunk = input.Resume?.NextChunk ?? 0;
 
         // Each execution of this orchestration starts at most ChunksPerExecution chunks, then drains and continues as
@@ -192,7 +246,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
                 var slot = free.Dequeue();
                 var chunk = nextChunk++;
                 var start = chunk * prepared.ChunkSize;
-                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries, TokenBudgetLeft(input, counts), input.MaxConcurrency, input.AllowStandard, input.Cache);
+                var chunkInput = new ChunkInput(input.BatchId, input.Deployment, prepared.ChunkSize, chunk, start, prepared.CountOf(chunk), windows[slot], input.MaxDurableRetries, TokenBudgetLeft(input, counts), input.MaxConcurrency, input.AllowStandard, input.Cache, input.SkipAnswered);
                 tasks.Run(
                     context.CallSubOrchestratorAsync<BatchCounts>(nameof(ChunkOrchestrator), chunkInput, new SubOrchestrationOptions { InstanceId = ChunkInstanceId(input.BatchId, chunk) }),
                     (chunk, slot));
@@ -253,8 +307,9 @@ public sealed class ChunkOrchestrator : TaskOrchestrator<ChunkInput, BatchCounts
         var cancel = context.WaitForExternalEvent<string>(PromptWindow.CancelEvent);
         context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, new BatchCounts(), input.Window));
         var started = context.CurrentUtcDateTime;
+        var lines = await LinesToRunAsync(context, input);
         var (counts, _) = await PromptWindow.RunAsync(context, input, cancel, (c, window) =>
-            context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, c, window)));
+            context.SetCustomStatus(new BatchProgress(BatchStatus.InProgress, input.Count, c, window)), lines);
         if (!context.IsReplaying)
         {
             BatchTracing.RecordChunk(input.BatchId, input.Chunk, input.Count, started, context.CurrentUtcDateTime, counts);
@@ -262,4 +317,11 @@ public sealed class ChunkOrchestrator : TaskOrchestrator<ChunkInput, BatchCounts
 
         return counts;
     }
+
+    /// <summary>The lines of <paramref name="input"/> to run: all (null), or, after the Batch API answered some, those without a stored result.</summary>
+    internal static async Task<IReadOnlyList<int>?> LinesToRunAsync(TaskOrchestrationContext context, ChunkInput input)
+        => input.SkipAnswered
+            ? await context.CallActivityAsync<IReadOnlyList<int>>(
+                nameof(Upstream.MissingLinesActivity), new Upstream.MissingLinesInput(input.BatchId, input.ChunkSize, input.Chunk, input.Count), PromptWindow.ActivityRetry)
+            : null;
 }

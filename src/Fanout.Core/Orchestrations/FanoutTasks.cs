@@ -17,6 +17,11 @@ public static class FanoutTasks
             .AddActivity<PrepareBatchActivity>()
             .AddActivity<CheckResultsActivity>()
             .AddActivity<FinalizeBatchActivity>()
+            .AddOrchestrator<UpstreamOrchestrator>()
+            .AddActivity<Upstream.UpstreamPlanActivity>()
+            .AddActivity<Upstream.UpstreamSubmitActivity>()
+            .AddActivity<Upstream.UpstreamPollActivity>()
+            .AddActivity<Upstream.MissingLinesActivity>()
             .AddOrchestrator<Webhooks.WebhookOrchestrator>()
             .AddActivity<Webhooks.DeliverWebhookActivity>();
     }

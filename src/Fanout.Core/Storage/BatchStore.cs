@@ -168,6 +168,26 @@ public sealed partial class BatchStore
         return new ResultCheck(missing, counts);
     }
 
+    /// <summary>
+    /// The lines of chunk <paramref name="chunk"/> (<paramref name="count"/> lines) without a stored result line, in
+    /// input order: what is left to run live after the Batch API answered some of them.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> MissingInChunkAsync(string batchId, int chunkSize, int chunk, int count, CancellationToken cancellationToken)
+    {
+        var start = chunk * chunkSize;
+        var lines = await _results.GatherAsync(batchId, new PreparedBatch(start + count, 0, chunkSize), chunk, cancellationToken).ConfigureAwait(false);
+        var missing = new List<int>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i] is null)
+            {
+                missing.Add(start + i);
+            }
+        }
+
+        return missing;
+    }
+
     /// <summary>Result segments of this batch still held in memory (for tests and diagnostics).</summary>
     public int SegmentsInMemory(string batchId) => _segments.CountOf(batchId);
 

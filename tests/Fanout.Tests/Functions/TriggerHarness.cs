@@ -64,7 +64,7 @@ internal sealed class TriggerHarness
         BlobDrops = new BlobDropStarter(Store, Starter, NullLogger<BlobDropStarter>.Instance);
         Http = new BatchHttpFunctions(Submit, Batches, Retries, Watch);
         WatchFunctions = new BatchWatchFunctions(Watch);
-        Durable = new DurableFunctions(null!, null!, BlobDrops);
+        Durable = new DurableFunctions(null!, null!, BlobDrops, null!);
     }
 
     /// <summary>The orchestrations the mocked client knows, by id.</summary>
