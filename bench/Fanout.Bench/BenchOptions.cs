@@ -11,7 +11,8 @@ internal sealed class BenchOptions
           --quick                  the reduced scenario set (under 2 minutes)
           --scenario NAME[,NAME]   run only these scenarios (from either set, or ad hoc: n<N>-c<C>-l<L ms>); also the
                                    pool scenarios (pool, pool-uneven, pool-outage) and the cache scenarios (rerun-90,
-                                   dupes, or at another size: rerun-90-n2000, dupes-n1000)
+                                   dupes, or at another size: rerun-90-n2000, dupes-n1000) and the deadline scenarios
+                                   (deadline-cheap, deadline-tight, or deadline-cheap-n500)
           --backend B              azurestorage | memory | both (default both)
           --no-baseline            skip the SemaphoreSlim baseline rows
           --no-storage-probe       skip the raw Azurite queue/table/blob measurement

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Fanout.Bench;
 using Fanout.Bench.Cache;
+using Fanout.Bench.Deadline;
 using Fanout.Bench.Measuring;
 using Fanout.Bench.Pool;
 using Fanout.Bench.Reporting;
@@ -23,14 +24,18 @@ IReadOnlyList<PoolScenario> poolScenarios;
 var poolRows = new List<PoolRow>();
 IReadOnlyList<CacheScenario> cacheScenarios;
 var cacheRows = new List<CacheRow>();
+IReadOnlyList<DeadlineScenario> deadlineScenarios;
+var deadlineRows = new List<DeadlineRow>();
 try
 {
     options = BenchOptions.Parse(args);
     poolScenarios = PoolScenario.Select(options.Scenarios);
     cacheScenarios = CacheScenario.Select(options.Scenarios);
-    scenarios = (poolScenarios.Count > 0 || cacheScenarios.Count > 0) && poolScenarios.Count + cacheScenarios.Count == options.Scenarios.Count
+    deadlineScenarios = DeadlineScenario.Select(options.Scenarios);
+    var special = poolScenarios.Count + cacheScenarios.Count + deadlineScenarios.Count;
+    scenarios = special > 0 && special == options.Scenarios.Count
         ? []
-        : ScenarioCatalog.Select([.. options.Scenarios.Where(n => !PoolScenario.IsPool(n) && !CacheScenario.IsCache(n))], options.Quick);
+        : ScenarioCatalog.Select([.. options.Scenarios.Where(n => !PoolScenario.IsPool(n) && !CacheScenario.IsCache(n) && !DeadlineScenario.IsDeadline(n))], options.Quick);
 }
 catch (ArgumentException e)
 {
@@ -136,6 +141,12 @@ try
             await log.WriteLineAsync($"[{total.Elapsed.TotalSeconds,5:0}s] {cache.Name}: N={cache.Count} C={cache.MaxConcurrency} L={cache.LatencyMs} ms, cache on…");
             cacheRows.AddRange(await CacheBench.RunAsync(cache, azurite.ConnectionString, options.HostOverrides, log, cts.Token));
         }
+
+        foreach (var deadline in deadlineScenarios)
+        {
+            await log.WriteLineAsync($"[{total.Elapsed.TotalSeconds,5:0}s] {deadline.Name}: N={deadline.Count} C={deadline.MaxConcurrency}, turnaround {deadline.TurnaroundSeconds} s, deadline {deadline.DeadlineSeconds} s…");
+            deadlineRows.AddRange(await DeadlineBench.RunAsync(deadline, azurite.ConnectionString, options.HostOverrides, log, cts.Token));
+        }
     }
 }
 catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -170,8 +181,13 @@ if (cacheRows.Count > 0)
     await Console.Out.WriteLineAsync(CacheBench.ToMarkdown(cacheRows));
 }
 
+if (deadlineRows.Count > 0)
+{
+    await Console.Out.WriteLineAsync(DeadlineBench.ToMarkdown(deadlineRows));
+}
+
 await log.WriteLineAsync($"Done in {total.Elapsed.TotalSeconds:0} s; JSON: {outputPath}");
-return report.Rows.All(r => r.Problem is null && r.Verified) && poolRows.All(r => r.Row.Problem is null && r.Row.Verified) && cacheRows.All(r => r.Problem is null) ? 0 : 1;
+return report.Rows.All(r => r.Problem is null && r.Verified) && poolRows.All(r => r.Row.Problem is null && r.Row.Verified) && cacheRows.All(r => r.Problem is null) && deadlineRows.All(r => r.Problem is null) ? 0 : 1;
 
 async Task RunAsync(Scenario scenario, string runner, Func<Task<BenchRow>> run)
 {

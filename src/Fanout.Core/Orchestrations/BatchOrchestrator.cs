@@ -182,7 +182,7 @@ public sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchResult
         catch (TaskFailedException e)
         {
             // The Batch API kept failing (unreachable, refused): every line without a stored answer runs live.
-            context.CreateReplaySafeLogger(typeof(BatchOrchestrator).FullName!).LogWarning(
+            context.CreateReplaySafeLogger(typeof(BatchOrchestrator).FullName!)?.LogWarning(
                 "Batch {BatchId}: the Batch API phase failed ({Error}); the lines without an answer run live", input.BatchId, e.Message);
             return new Upstream.UpstreamOutcome(true, new BatchCounts(), PulledBack: true);
         }

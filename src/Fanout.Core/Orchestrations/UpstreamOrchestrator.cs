@@ -39,7 +39,7 @@ public sealed class UpstreamOrchestrator : TaskOrchestrator<UpstreamInput, Upstr
         var plan = input.Plan ?? await context.CallActivityAsync<UpstreamPlan>(nameof(UpstreamPlanActivity), step, PromptWindow.ActivityRetry);
         if (plan.Lines == 0 || batch.Deadline is not { } deadlineSeconds)
         {
-            log.LogInformation("Batch {BatchId}: every line runs live ({Reason})", batch.BatchId, plan.Reason ?? "no deadline");
+            log?.LogInformation("Batch {BatchId}: every line runs live ({Reason})", batch.BatchId, plan.Reason ?? "no deadline");
             return new UpstreamOutcome(false, new BatchCounts());
         }
 
@@ -51,7 +51,7 @@ public sealed class UpstreamOrchestrator : TaskOrchestrator<UpstreamInput, Upstr
             var first = planner.Decide(Input(plan, deadline, total, running: false));
             if (first.Action != PlanAction.Offload)
             {
-                log.LogInformation(
+                log?.LogInformation(
                     "Batch {BatchId}: every line runs live ({Reason})", batch.BatchId,
                     first.LiveSeconds is null ? plan.Reason ?? "the live need is not known" : $"{first.LiveSeconds:F0} s live need does not leave room for the Batch API before the deadline");
                 return new UpstreamOutcome(false, new BatchCounts());
@@ -102,7 +102,7 @@ public sealed class UpstreamOrchestrator : TaskOrchestrator<UpstreamInput, Upstr
                     continue;
                 }
 
-                log.LogInformation(
+                log?.LogInformation(
                     "Batch {BatchId}: pulling back from the Batch API at {Now:o}: {Unfinished} lines need {Seconds:F0} s live before the deadline {Deadline:o}",
                     batch.BatchId, context.CurrentUtcDateTime, total - parts.Sum(p => p.Answered), decision.LiveSeconds ?? 0, deadline);
             }
