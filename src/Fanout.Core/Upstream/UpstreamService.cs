@@ -219,7 +219,7 @@ public sealed partial class UpstreamService(
         var usage = new DeploymentUsage(answered + failed, prompt, completion, 0, failed, PoolTier.Batch, member?.Model, answered, kinds);
         await store.AppendAttemptRecordAsync(
             UpstreamLayout.Journal(step.BatchId, part.Part), AttemptJournal.Record(new Dictionary<string, DeploymentUsage> { [part.Member] = usage }), create: true, cancellationToken).ConfigureAwait(false);
-        LogCollected(logger, step.BatchId, part.Part, part.Status, answered, failed);
+        LogCollected(logger, step.BatchId, part.Part, part.Status, answered, part.Lines - answered);
         return part with { Collected = true, Answered = answered, PromptTokens = prompt, CompletionTokens = completion, Failed = Math.Max(failed, part.Lines - answered) };
     }
 
@@ -412,6 +412,6 @@ public sealed partial class UpstreamService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} part {Part}: upstream batch {Upstream} cancelled (the deadline's pull-back)")]
     private static partial void LogCancelled(ILogger logger, string batchId, int part, string upstream);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} part {Part}: upstream batch {Status}, {Answered} answers stored, {Failed} lines run live")]
-    private static partial void LogCollected(ILogger logger, string batchId, int part, string status, int answered, int failed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} part {Part}: upstream batch {Status}, {Answered} answers stored, {Live} lines left to run live")]
+    private static partial void LogCollected(ILogger logger, string batchId, int part, string status, int answered, int live);
 }
