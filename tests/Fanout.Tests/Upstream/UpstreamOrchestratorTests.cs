@@ -72,6 +72,20 @@ public sealed class UpstreamOrchestratorTests
         Assert.Equal(1, fake.Submits);
     }
 
+    [Fact]
+    public async Task A_part_the_enqueued_token_quota_refused_is_asked_for_again_at_each_look_until_it_starts()
+    {
+        var fake = Fake(Plan);
+        fake.RefusedSubmits = 2;
+
+        var outcome = await new UpstreamOrchestrator().RunAsync(fake.Context.Object, Input(deadlineIn: 3600));
+
+        Assert.True(outcome.Offloaded);
+        Assert.Equal(10, outcome.Counts.Completed);
+        Assert.Equal(3, fake.Submits);
+        Assert.All(fake.Polls, p => Assert.False(p.Cancel));
+    }
+
     private static UpstreamInput Input(int deadlineIn)
     {
         var created = new DateTimeOffset(FakeOrchestration.Start).ToUnixTimeSeconds();
@@ -93,8 +107,11 @@ public sealed class UpstreamOrchestratorTests
                 .Setup(c => c.CallActivityAsync<IReadOnlyList<UpstreamPart>>(It.Is<TaskName>(n => n.Name == nameof(UpstreamSubmitActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
                 .Returns(() =>
                 {
+                    // Refused while the quota is full: uploaded, no upstream batch yet.
                     Submits++;
-                    return Task.FromResult<IReadOnlyList<UpstreamPart>>([new UpstreamPart(0, "batch", 10, "file-1", "batch_1", "in_progress")]);
+                    return Task.FromResult<IReadOnlyList<UpstreamPart>>(Submits <= RefusedSubmits
+                        ? [new UpstreamPart(0, "batch", 10, "file-1")]
+                        : [new UpstreamPart(0, "batch", 10, "file-1", "batch_1", "in_progress")]);
                 });
             Context
                 .Setup(c => c.CallActivityAsync<IReadOnlyList<UpstreamPart>>(It.Is<TaskName>(n => n.Name == nameof(UpstreamPollActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
@@ -103,7 +120,8 @@ public sealed class UpstreamOrchestratorTests
                     var step = (UpstreamStep)input!;
                     Polls.Add(step);
                     var part = step.Parts![0];
-                    IReadOnlyList<UpstreamPart> parts = step.Cancel ? [part with { Status = "cancelled", Collected = true, Answered = 3, Failed = 7 }]
+                    IReadOnlyList<UpstreamPart> parts = part.BatchId is null ? [part]
+                        : step.Cancel ? [part with { Status = "cancelled", Collected = true, Answered = 3, Failed = 7 }]
                         : Polls.Count >= EndsAfterPolls ? [part with { Status = "completed", Collected = true, Answered = 10 }]
                         : [part];
                     return Task.FromResult(parts);
@@ -115,6 +133,8 @@ public sealed class UpstreamOrchestratorTests
         public Mock<TaskOrchestrationContext> Context => Orchestration.Context;
 
         public int EndsAfterPolls { get; set; } = 1;
+
+        public int RefusedSubmits { get; set; }
 
         public int Submits { get; private set; }
 
