@@ -62,7 +62,7 @@ internal sealed class BenchRow
     /// <summary>CPU milliseconds per prompt of the storage process (Azurite) during the run.</summary>
     public double StorageCpuMsPerPrompt => N <= 0 ? 0 : AzuriteCpuSeconds * 1000 / N;
 
-    /// <summary>Host plus storage CPU milliseconds per prompt (API.md, "Measuring cost per prompt").</summary>
+    /// <summary>Host plus storage CPU milliseconds per prompt (contract.md, "Measuring cost per prompt").</summary>
     public double CpuMsPerPrompt => HostCpuMsPerPrompt + StorageCpuMsPerPrompt;
 
     /// <summary>CPU seconds used by every other process on the machine during the run: noise when large.</summary>
