@@ -33,6 +33,12 @@ public sealed partial class UpstreamService(
     {
         ArgumentNullException.ThrowIfNull(step);
         var options = cost.Value;
+        if (!pool.Value.Members.Any(m => m.Tier == PoolTier.Batch))
+        {
+            // The common case (every /v1 batch has a deadline): nothing to read.
+            return new UpstreamPlan(0, 0, null, null, options.DeadlineMargin, options.UpstreamPollSeconds, "the pool has no batch member (Fanout:OpenAI:Pool:{i}:Tier=batch)");
+        }
+
         var lines = 0;
         double tokens = 0;
         var models = new HashSet<string>(StringComparer.Ordinal);
