@@ -117,13 +117,14 @@ public sealed partial class BatchStore
     }
 
     /// <summary>
-    /// Uploads one segment of result lines (see <see cref="ResultSegmentWriter"/>) under <paramref name="prefix"/>, and
-    /// keeps a copy in memory (up to 256 MB) so that a finalize in this process reads it from there instead of
-    /// downloading it again: segment names are unique and never rewritten, so the copy is the blob.
+    /// Uploads one segment of result lines (see <see cref="ResultSegmentWriter"/>) of chunks <paramref name="firstChunk"/>
+    /// to <paramref name="lastChunk"/>, and keeps a copy in memory (up to 256 MB) so that a finalize in this process
+    /// reads it from there instead of downloading it again: segment names are unique and never rewritten, so the copy
+    /// is the blob.
     /// </summary>
-    public async Task WriteResultSegmentAsync(string prefix, byte[] segment, CancellationToken cancellationToken)
+    public async Task WriteResultSegmentAsync(string batchId, int firstChunk, int lastChunk, byte[] segment, CancellationToken cancellationToken)
     {
-        var name = $"{prefix}{Guid.NewGuid():N}.seg";
+        var name = BatchBlobLayout.ResultSegmentBlob(batchId, firstChunk, lastChunk, Guid.NewGuid());
         await _work.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(segment), overwrite: true, cancellationToken).ConfigureAwait(false);
         _segments.Remember(name, segment);
     }
@@ -210,10 +211,13 @@ public sealed partial class BatchStore
     public async Task<int> WriteFinishedPrefixAsync(string batchId, PreparedBatch prepared, Stream destination, CancellationToken cancellationToken)
     {
         var written = 0;
+
+        // One listing of the batch (a listing costs the storage a scan of every blob it holds, whatever its prefix), then
+        // chunk by chunk, reading only the segments of the chunks up to the first gap.
+        var listed = await _results.ListAsync(batchId, cancellationToken).ConfigureAwait(false);
         for (var chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
-            // Chunk by chunk (not one listing of the batch): the prefix usually ends in an early chunk of a running batch.
-            var lines = await _results.GatherAsync(batchId, prepared, chunk, cancellationToken).ConfigureAwait(false);
+            var lines = await _results.GatherAsync(prepared, chunk, listed, cancellationToken).ConfigureAwait(false);
             foreach (var line in lines)
             {
                 if (line is not { } l)
@@ -257,6 +261,4 @@ public sealed partial class BatchStore
     internal static string ChunkBlob(string batchId, int chunk) => BatchBlobLayout.ChunkBlob(batchId, chunk);
 
     internal static string IndexBlob(string batchId, int chunk) => BatchBlobLayout.IndexBlob(batchId, chunk);
-
-    internal static string ResultPrefix(string batchId, int chunk) => BatchBlobLayout.ResultPrefix(batchId, chunk);
 }

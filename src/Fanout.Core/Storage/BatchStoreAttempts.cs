@@ -10,8 +10,12 @@ namespace Fanout.Core.Storage;
 /// <summary>The attempt journals of a batch (<see cref="AttemptLedger"/>): append blobs under <c>{id}/attempts/</c> of the work container.</summary>
 public sealed partial class BatchStore
 {
-    /// <summary>How much of a journal's tail is read to find its last record.</summary>
-    private const int JournalTail = 64 * 1024;
+    /// <summary>
+    /// How much of a journal's tail is read to find its last record, first and then (a record longer than that: a pool of
+    /// many members) again. A record is a few hundred bytes per member; every append of an append blob is a block that
+    /// Azurite keeps apart, so reading 64 KB meant opening and reading hundreds of blocks on every status read.
+    /// </summary>
+    private static readonly int[] JournalTails = [4 * 1024, 64 * 1024];
 
     /// <summary>Appends one record (a whole line) to journal <paramref name="blobName"/>, creating it first when <paramref name="create"/>.</summary>
     public async Task AppendAttemptRecordAsync(string blobName, byte[] record, bool create, CancellationToken cancellationToken)
@@ -63,25 +67,36 @@ public sealed partial class BatchStore
             return null;
         }
 
-        var from = Math.Max(0, length - JournalTail);
         BinaryData tail;
-        try
+        foreach (var size in JournalTails)
         {
-            var response = await _work.GetBlobClient(blobName).DownloadContentAsync(
-                new BlobDownloadOptions { Range = new HttpRange(from, length - from) }, cancellationToken).ConfigureAwait(false);
-            tail = response.Value.Content;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return null;
+            var from = Math.Max(0, length - size);
+            try
+            {
+                var response = await _work.GetBlobClient(blobName).DownloadContentAsync(
+                    new BlobDownloadOptions { Range = new HttpRange(from, length - from) }, cancellationToken).ConfigureAwait(false);
+                tail = response.Value.Content;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return null;
+            }
+
+            if (from == 0 || HoldsWholeRecord(tail.ToMemory().Span))
+            {
+                return AttemptJournal.LastRecord(tail.ToMemory().Span);
+            }
         }
 
-        if (from > 0 && tail.ToMemory().Span.IndexOf((byte)'\n') is var first && (first < 0 || first == tail.ToMemory().Length - 1))
-        {
-            // A record longer than the tail read: read the whole journal.
-            tail = (await _work.GetBlobClient(blobName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
-        }
-
+        // A record longer than the longest tail read: read the whole journal.
+        tail = (await _work.GetBlobClient(blobName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
         return AttemptJournal.LastRecord(tail.ToMemory().Span);
+    }
+
+    /// <summary>Whether a tail read from the middle of a journal holds a whole last record (a newline before its final one).</summary>
+    private static bool HoldsWholeRecord(ReadOnlySpan<byte> tail)
+    {
+        var first = tail.IndexOf((byte)'\n');
+        return first >= 0 && first < tail.Length - 1;
     }
 }

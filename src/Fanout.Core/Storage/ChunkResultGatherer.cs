@@ -22,30 +22,30 @@ internal sealed class ChunkResultGatherer(BlobContainerClient work, ResultSegmen
         var prefix = BatchBlobLayout.ResultsPrefix(batchId);
         await foreach (var item in work.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
         {
-            if (BatchBlobLayout.TryParseResultChunk(batchId, item.Name, out var chunk))
+            if (BatchBlobLayout.TryParseResultChunks(batchId, item.Name, out var first, out var last))
             {
-                if (!byChunk.TryGetValue(chunk, out var names))
+                // A segment of a group commit that spanned several chunks serves each of them.
+                for (var chunk = first; chunk <= last; chunk++)
                 {
-                    byChunk[chunk] = names = [];
-                }
+                    if (!byChunk.TryGetValue(chunk, out var names))
+                    {
+                        byChunk[chunk] = names = [];
+                    }
 
-                names.Add(item.Name);
+                    names.Add(item.Name);
+                }
             }
         }
 
         return new BatchSegments(byChunk);
     }
 
-    /// <summary>The stored result line of each line of a chunk (null where none is stored), one copy per line, from one listing of the chunk.</summary>
+    /// <summary>The stored result line of each line of a chunk (null where none is stored), one copy per line, from one listing of the batch.</summary>
     public async Task<ReadOnlyMemory<byte>?[]> GatherAsync(string batchId, PreparedBatch prepared, int chunk, CancellationToken cancellationToken)
     {
-        var names = new List<string>();
-        await foreach (var item in work.GetBlobsAsync(new GetBlobsOptions { Prefix = BatchBlobLayout.ResultPrefix(batchId, chunk) }, cancellationToken).ConfigureAwait(false))
-        {
-            names.Add(item.Name);
-        }
-
-        return await GatherAsync(prepared, chunk, names, cancellationToken).ConfigureAwait(false);
+        // The batch's listing, not the chunk folder's: a segment that spans chunks is filed under its first one.
+        var listed = await ListAsync(batchId, cancellationToken).ConfigureAwait(false);
+        return await GatherAsync(prepared, chunk, listed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The stored result line of each line of a chunk, from the segments of a batch listed before.</summary>

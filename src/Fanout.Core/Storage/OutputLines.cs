@@ -98,16 +98,61 @@ public static class OutputLines
     /// </summary>
     public static (int Prompt, int Completion) ReadUsage(ReadOnlySpan<byte> body)
     {
+        // One allocation-free pass to the top-level "usage" (every answer's usage is read once or twice per line).
         try
         {
             var reader = new Utf8JsonReader(body);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            return ReadUsage(doc.RootElement);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return (0, 0);
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                reader.Read();
+                if (isUsage)
+                {
+                    return reader.TokenType == JsonTokenType.StartObject ? ReadUsageObject(ref reader) : (0, 0);
+                }
+
+                reader.Skip();
+            }
+
+            return (0, 0);
         }
         catch (JsonException)
         {
             return (0, 0);
         }
+    }
+
+    private static (int Prompt, int Completion) ReadUsageObject(ref Utf8JsonReader reader)
+    {
+        int? prompt = null, input = null, completion = null, output = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.ValueTextEquals("prompt_tokens"u8) ? 1 : reader.ValueTextEquals("input_tokens"u8) ? 2
+                : reader.ValueTextEquals("completion_tokens"u8) ? 3 : reader.ValueTextEquals("output_tokens"u8) ? 4 : 0;
+            reader.Read();
+            if (name == 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            var value = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v) ? v : 0;
+            _ = name switch
+            {
+                1 => prompt = value,
+                2 => input = value,
+                3 => completion = value,
+                _ => output = value,
+            };
+        }
+
+        // As before: prompt_tokens (chat) wins over input_tokens (responses) when both are there.
+        return (prompt ?? input ?? 0, completion ?? output ?? 0);
     }
 
     /// <summary>The usage recorded in a success output line (its <c>response.body</c>); zeros when absent.</summary>
@@ -116,12 +161,14 @@ public static class OutputLines
         try
         {
             var reader = new Utf8JsonReader(line);
-            using var doc = JsonDocument.ParseValue(ref reader);
-            return doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object
-                && response.TryGetProperty("body", out var body)
-                ? ReadUsage(body)
-                : (0, 0);
+            if (!FindProperty(ref reader, "response"u8) || reader.TokenType != JsonTokenType.StartObject || !FindProperty(ref reader, "body"u8))
+            {
+                return (0, 0);
+            }
+
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            return ReadUsage(line[start..(int)reader.BytesConsumed]);
         }
         catch (JsonException)
         {
@@ -129,16 +176,32 @@ public static class OutputLines
         }
     }
 
-    private static (int Prompt, int Completion) ReadUsage(JsonElement body)
+    /// <summary>Moves the reader into the object it is at (or the document's root object) to the value of property <paramref name="name"/>.</summary>
+    private static bool FindProperty(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
     {
-        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("usage", out var u) || u.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType == JsonTokenType.None && !reader.Read())
         {
-            return (0, 0);
+            return false;
         }
 
-        var p = (u.TryGetProperty("prompt_tokens", out var pt) || u.TryGetProperty("input_tokens", out pt)) && pt.TryGetInt32(out var pv) ? pv : 0;
-        var c = (u.TryGetProperty("completion_tokens", out var ct) || u.TryGetProperty("output_tokens", out ct)) && ct.TryGetInt32(out var cv) ? cv : 0;
-        return (p, c);
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var found = reader.ValueTextEquals(name);
+            reader.Read();
+            if (found)
+            {
+                return true;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
     }
 
     private static void WriteCustomId(Utf8JsonWriter w, string? customId)

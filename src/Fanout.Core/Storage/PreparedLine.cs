@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Fanout.Core.Jsonl;
 
@@ -54,26 +53,91 @@ public sealed record PreparedLine(string? CustomId, string? Model, ReadOnlyMemor
         w.Flush();
     }
 
-    /// <summary>Parses a line written by <see cref="Write"/>.</summary>
+    /// <summary>
+    /// Parses a line written by <see cref="Write"/>. One forward pass of a <see cref="Utf8JsonReader"/>, no document: the
+    /// body is a slice of <paramref name="json"/> (the bytes as prepared, sent to the model unchanged), not a copy.
+    /// </summary>
     public static PreparedLine Parse(ReadOnlyMemory<byte> json)
     {
-        using var doc = JsonDocument.Parse(json);
-        var root = doc.RootElement;
-        string? customId = root.TryGetProperty("custom_id", out var c) ? c.GetString() : null;
-        if (root.TryGetProperty("error", out var e))
+        var reader = new Utf8JsonReader(json.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            return new PreparedLine(customId, null, ReadOnlyMemory<byte>.Empty, e.GetProperty("code").GetString(), e.GetProperty("message").GetString());
+            throw new JsonException("A prepared line is not a JSON object.");
         }
 
-        string? model = root.TryGetProperty("model", out var m) ? m.GetString() : null;
-        var body = root.GetProperty("body");
-        var writer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(writer))
+        string? customId = null, model = null, errorCode = null, errorMessage = null;
+        ReadOnlyMemory<byte> body = default;
+        bool hasBody = false, isEmbedding = false, isResponse = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            body.WriteTo(w);
+            if (reader.ValueTextEquals("custom_id"u8))
+            {
+                reader.Read();
+                customId = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                reader.Read();
+                model = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+            }
+            else if (reader.ValueTextEquals("op"u8))
+            {
+                reader.Read();
+                isEmbedding = reader.ValueTextEquals("embeddings"u8);
+                isResponse = reader.ValueTextEquals("responses"u8);
+            }
+            else if (reader.ValueTextEquals("body"u8))
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                body = json[start..(int)reader.BytesConsumed];
+                hasBody = true;
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                reader.Read();
+                (errorCode, errorMessage) = ReadError(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
         }
 
-        var hasOp = root.TryGetProperty("op", out var op);
-        return new PreparedLine(customId, model, writer.WrittenMemory, null, null, hasOp && op.ValueEquals("embeddings"u8), hasOp && op.ValueEquals("responses"u8));
+        if (errorCode is not null)
+        {
+            return new PreparedLine(customId, null, ReadOnlyMemory<byte>.Empty, errorCode, errorMessage);
+        }
+
+        return hasBody
+            ? new PreparedLine(customId, model, body, null, null, isEmbedding, isResponse)
+            : throw new KeyNotFoundException("A prepared line has neither a body nor an error.");
+    }
+
+    private static (string? Code, string? Message) ReadError(ref Utf8JsonReader reader)
+    {
+        string? code = null, message = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCode = reader.ValueTextEquals("code"u8);
+            var isMessage = reader.ValueTextEquals("message"u8);
+            reader.Read();
+            if (isCode)
+            {
+                code = reader.GetString();
+            }
+            else if (isMessage)
+            {
+                message = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return (code, message);
     }
 }

@@ -3,8 +3,11 @@ using System.Buffers.Binary;
 namespace Fanout.Core.Storage;
 
 /// <summary>
-/// Group commit of result lines: the activities of one chunk that finish within a few milliseconds of each other share
-/// one blob upload (a <em>segment</em> of index-tagged lines) instead of one storage round-trip each. An activity's
+/// Group commit of result lines: the activities of one batch that finish within a few milliseconds of each other share
+/// one blob upload (a <em>segment</em> of index-tagged lines) instead of one storage round-trip each. A segment spans
+/// the chunks whose lines it holds (<see cref="BatchBlobLayout.ResultSegmentBlob"/>): keyed by batch rather than by chunk,
+/// the chunks that run side by side share a segment, so a batch stores several times fewer, larger blobs (each blob
+/// costs the storage a listing entry and a share of every metadata save, whatever its size). An activity's
 /// write completes only when its segment is durably stored, so a crash never loses an acknowledged result; a line
 /// written twice (at-least-once activities) appears in two segments and the finalize step keeps one.
 /// </summary>
@@ -13,34 +16,49 @@ public sealed class ResultSegmentWriter(BatchStore store)
     /// <summary>Most lines in one segment.</summary>
     public const int MaxLinesPerSegment = 128;
 
+    /// <summary>Most chunks one segment spans (every chunk it spans reads it at the batch's end).</summary>
+    public const int MaxChunksPerSegment = 64;
+
     /// <summary>How long the first line of a segment waits for company.</summary>
     public static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(4);
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Segment> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Segment> _open = new(StringComparer.Ordinal); // by batch id
 
     /// <summary>Stores the result line of <paramref name="index"/>; completes once it is durable.</summary>
     public Task WriteAsync(string batchId, int index, int chunkSize, byte[] line, CancellationToken cancellationToken)
     {
         var chunk = index / chunkSize;
-        var key = BatchStore.ResultPrefix(batchId, chunk);
         Segment segment;
+        Segment? full = null;
         var flushNow = false;
         lock (_gate)
         {
-            if (!_open.TryGetValue(key, out segment!))
+            if (_open.TryGetValue(batchId, out segment!) && !segment.CanSpan(chunk))
             {
-                segment = new Segment(key);
-                _open.Add(key, segment);
+                // A line far from the others (a late retry): the open segment goes now, this line starts the next one.
+                _open.Remove(batchId);
+                full = segment;
+            }
+
+            if (!_open.TryGetValue(batchId, out segment!))
+            {
+                segment = new Segment(batchId, chunk);
+                _open.Add(batchId, segment);
                 _ = FlushLaterAsync(segment);
             }
 
-            segment.Lines.Add((index, line));
+            segment.Add(index, chunk, line);
             if (segment.Lines.Count >= MaxLinesPerSegment)
             {
-                _open.Remove(key);
+                _open.Remove(batchId);
                 flushNow = true;
             }
+        }
+
+        if (full is not null)
+        {
+            _ = FlushAsync(full);
         }
 
         if (flushNow)
@@ -87,12 +105,12 @@ public sealed class ResultSegmentWriter(BatchStore store)
         lock (_gate)
         {
             // Already flushed because it filled up (a newer segment may be open under the same key).
-            if (!_open.TryGetValue(segment.Key, out var current) || current != segment)
+            if (!_open.TryGetValue(segment.BatchId, out var current) || current != segment)
             {
                 return;
             }
 
-            _open.Remove(segment.Key);
+            _open.Remove(segment.BatchId);
         }
 
         await FlushAsync(segment).ConfigureAwait(false);
@@ -102,7 +120,7 @@ public sealed class ResultSegmentWriter(BatchStore store)
     {
         try
         {
-            await store.WriteResultSegmentAsync(segment.Key, Encode(segment.Lines), CancellationToken.None).ConfigureAwait(false);
+            await store.WriteResultSegmentAsync(segment.BatchId, segment.FirstChunk, segment.LastChunk, Encode(segment.Lines), CancellationToken.None).ConfigureAwait(false);
             segment.Done.TrySetResult();
         }
         catch (Exception e)
@@ -111,11 +129,25 @@ public sealed class ResultSegmentWriter(BatchStore store)
         }
     }
 
-    private sealed class Segment(string key)
+    private sealed class Segment(string batchId, int chunk)
     {
-        public string Key { get; } = key;
+        public string BatchId { get; } = batchId;
+
+        public int FirstChunk { get; private set; } = chunk;
+
+        public int LastChunk { get; private set; } = chunk;
 
         public List<(int Index, byte[] Line)> Lines { get; } = [];
+
+        /// <summary>Whether a line of <paramref name="chunk"/> keeps this segment within <see cref="MaxChunksPerSegment"/> chunks.</summary>
+        public bool CanSpan(int chunk) => Math.Max(LastChunk, chunk) - Math.Min(FirstChunk, chunk) < MaxChunksPerSegment;
+
+        public void Add(int index, int chunk, byte[] line)
+        {
+            Lines.Add((index, line));
+            FirstChunk = Math.Min(FirstChunk, chunk);
+            LastChunk = Math.Max(LastChunk, chunk);
+        }
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -14,6 +14,12 @@ public sealed record AnswerFormat(string? Schema)
     /// <param name="isResponse">A Responses API body (<c>text.format</c>) rather than chat (<c>response_format</c>).</param>
     public static AnswerFormat? Read(ReadOnlySpan<byte> body, bool isResponse)
     {
+        // Most lines ask for no format: one allocation-free pass over the top level finds that out without a document.
+        if (!HasTopLevelProperty(body, isResponse ? "text"u8 : "response_format"u8))
+        {
+            return null;
+        }
+
         var reader = new Utf8JsonReader(body);
         using var doc = JsonDocument.ParseValue(ref reader);
         var root = doc.RootElement;
@@ -51,5 +57,28 @@ public sealed record AnswerFormat(string? Schema)
             && schema.ValueKind is JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False
             ? new AnswerFormat(schema.GetRawText())
             : new AnswerFormat("true");
+    }
+
+    /// <summary>Whether <paramref name="body"/> is an object with a top-level property <paramref name="name"/>.</summary>
+    internal static bool HasTopLevelProperty(ReadOnlySpan<byte> body, ReadOnlySpan<byte> name)
+    {
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name))
+            {
+                return true;
+            }
+
+            reader.Read();
+            reader.Skip();
+        }
+
+        return false;
     }
 }

@@ -52,6 +52,12 @@ public static class BatchTracing
     /// <summary>Starts the span of one model call, a child of its chunk's span; null when nobody listens.</summary>
     public static Activity? StartCall(PromptWorkItem item, string deployment)
     {
+        if (!FanoutTelemetry.Source.HasListeners())
+        {
+            // Nobody records spans: skip the span's name and the three hashes of its parent context (once per line).
+            return null;
+        }
+
         var activity = FanoutTelemetry.Source.StartActivity(
             $"chat {deployment}", ActivityKind.Client, TraceIds.ChunkContext(item.BatchId, item.Index / item.ChunkSize));
         if (activity is { IsAllDataRequested: true })

@@ -58,9 +58,20 @@ public sealed class OutputLinesTests
     [InlineData("""{"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}""", 7, 3)]
     [InlineData("""{"object":"response","usage":{"input_tokens":9,"input_tokens_details":{"cached_tokens":0},"output_tokens":4,"total_tokens":13}}""", 9, 4)]
     [InlineData("""{"object":"response"}""", 0, 0)]
+    [InlineData("""{"choices":[{"message":{"content":"{\"usage\":{\"prompt_tokens\":99}}"}}],"usage":{"completion_tokens":2,"prompt_tokens":5}}""", 5, 2)]
+    [InlineData("""{"usage":{"prompt_tokens":"seven","completion_tokens":3}}""", 0, 3)]
+    [InlineData("""{"usage":null}""", 0, 0)]
+    [InlineData("""[{"usage":{"prompt_tokens":1}}]""", 0, 0)]
     public void Usage_is_read_from_the_chat_and_the_responses_shapes(string body, int prompt, int completion)
     {
         Assert.Equal((prompt, completion), OutputLines.ReadUsage(Encoding.UTF8.GetBytes(body)));
         Assert.Equal((prompt, completion), OutputLines.ReadLineUsage(OutputLines.Success("b", 0, "c", "r", 200, Encoding.UTF8.GetBytes(body))));
     }
+
+    [Theory]
+    [InlineData("""{"usage":{"prompt_tokens":1""")]
+    [InlineData("not json")]
+    [InlineData("")]
+    public void Usage_of_a_body_that_is_not_json_is_zero(string body)
+        => Assert.Equal((0, 0), OutputLines.ReadUsage(Encoding.UTF8.GetBytes(body)));
 }
