@@ -215,7 +215,7 @@ public sealed partial class UpstreamService(
             for (var i = 0; i < lines.Count; i += ResultSegmentWriter.MaxLinesPerSegment)
             {
                 var segment = lines.GetRange(i, Math.Min(ResultSegmentWriter.MaxLinesPerSegment, lines.Count - i));
-                await store.WriteResultSegmentAsync(BatchBlobLayout.ResultPrefix(step.BatchId, chunk), ResultSegmentWriter.Encode(segment), cancellationToken).ConfigureAwait(false);
+                await store.WriteResultSegmentAsync(step.BatchId, chunk, chunk, ResultSegmentWriter.Encode(segment), cancellationToken).ConfigureAwait(false);
             }
         }
 
