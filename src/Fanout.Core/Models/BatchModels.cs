@@ -166,22 +166,3 @@ public sealed record ResultCheck(IReadOnlyList<int> Missing, BatchCounts Stored)
 
 /// <summary>Input of the prepare activity (blob drop, or an uploaded OpenAI file whose lines must match <c>Endpoint</c>).</summary>
 public sealed record PrepareInput(string BatchId, BatchSource Source, int ChunkSize, string? Endpoint = null);
-
-/// <summary>Batch statuses of the public contract.</summary>
-public static class BatchStatus
-{
-    /// <summary>Reading and validating the input.</summary>
-    public const string Validating = "validating";
-    /// <summary>Running.</summary>
-    public const string InProgress = "in_progress";
-    /// <summary>Every line is done; the ordered output is being written.</summary>
-    public const string Finalizing = "finalizing";
-    /// <summary>Every line has a result.</summary>
-    public const string Completed = "completed";
-    /// <summary>The batch as a whole could not run.</summary>
-    public const string Failed = "failed";
-    /// <summary>Cancel requested; in-flight calls finishing.</summary>
-    public const string Cancelling = "cancelling";
-    /// <summary>Cancelled; finished results kept.</summary>
-    public const string Cancelled = "cancelled";
-}
