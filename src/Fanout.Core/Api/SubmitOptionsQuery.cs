@@ -40,9 +40,9 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter($"Query parameter 'deployment' must be {SubmitRules.DeploymentRule}.");
         }
 
-        if (!query.TryGetInt64("maxConcurrency", 1, rules.MaxConcurrencyLimit, out var cap))
+        if (!ConcurrencyCap.TryRead(query, rules.MaxConcurrencyLimit, out var cap, out var capError))
         {
-            return ServiceError.InvalidParameter($"Query parameter 'maxConcurrency' must be {rules.CapRule}.");
+            return capError;
         }
 
         if (!query.TryGetBool(DryRun, out var dryRun))
@@ -70,7 +70,7 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter("Query parameter 'cache' must be true or false.");
         }
 
-        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget, standardSpend, deadline, cache);
+        return new SubmitQuery(deployment, cap, dryRun ?? false, budget, standardSpend, deadline, cache);
     }
 
     /// <summary>Reads the JSON fields <c>standardSpend</c> and <c>deadline</c>; returns the error message when one is wrong.</summary>
