@@ -7,14 +7,11 @@ namespace Fanout.Core.Estimates;
 /// What an estimate reads from configuration, per model: prices (<c>Fanout:Pricing:{model}:InputPerMillion</c>,
 /// <c>:OutputPerMillion</c>, <c>Fanout:Pricing:Currency</c>) and quota (the sum of
 /// <c>Fanout:OpenAI:Pool:{i}:TokensPerMinute</c> over the members whose <c>:Model</c>, default <c>:Deployment</c>, is the
-/// model; else <c>Fanout:Simulator:TokensPerMinute</c> when the built-in simulator is the LLM). Read when asked, so a
+/// model; else the <see cref="SimulatedQuota"/> when the built-in simulator is the LLM). Read when asked, so a
 /// configuration reload is seen.
 /// </summary>
-public sealed class EstimateSettings(IConfiguration configuration)
+public sealed class EstimateSettings(IConfiguration configuration, SimulatedQuota? simulator = null)
 {
-    /// <summary>Set by the portable host when it started its built-in simulator as the LLM.</summary>
-    public const string SimulatorInUseKey = "Fanout:Simulator:InUse";
-
     /// <summary>Output tokens counted for a line that sets neither <c>max_completion_tokens</c> nor <c>max_tokens</c>.</summary>
     public const int DefaultMaxCompletionTokens = 4096;
 
@@ -80,10 +77,7 @@ public sealed class EstimateSettings(IConfiguration configuration)
         }
 
         // The simulator's quota is per deployment, like Azure's.
-        return configuration.GetValue(SimulatorInUseKey, false)
-            && long.TryParse(configuration["Fanout:Simulator:TokensPerMinute"], NumberStyles.None, CultureInfo.InvariantCulture, out var simulated) && simulated > 0
-            ? simulated
-            : null;
+        return simulator is { TokensPerMinute: > 0 } ? simulator.TokensPerMinute : null;
     }
 
     private static decimal? Decimal(string? value)

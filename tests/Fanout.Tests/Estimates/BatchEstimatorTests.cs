@@ -9,9 +9,9 @@ namespace Fanout.Tests.Estimates;
 
 public sealed class BatchEstimatorTests
 {
-    private static BatchEstimator Estimator(Dictionary<string, string?>? settings = null, BatchOptions? options = null)
+    private static BatchEstimator Estimator(Dictionary<string, string?>? settings = null, BatchOptions? options = null, SimulatedQuota? simulator = null)
         => new(
-            new EstimateSettings(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build()),
+            new EstimateSettings(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build(), simulator),
             Microsoft.Extensions.Options.Options.Create(options ?? new BatchOptions()));
 
     private static string Line(string id, string content, string? model = null, string? extra = null)
@@ -118,11 +118,7 @@ public sealed class BatchEstimatorTests
     [InlineData(false, null)]
     public async Task The_simulators_quota_counts_only_when_the_simulator_is_the_llm(bool inUse, double? seconds)
     {
-        var estimator = Estimator(new()
-        {
-            ["Fanout:Simulator:TokensPerMinute"] = "600",
-            [EstimateSettings.SimulatorInUseKey] = inUse ? "true" : null,
-        });
+        var estimator = Estimator(simulator: inUse ? new SimulatedQuota(600) : null);
 
         var estimate = await estimator.EstimateAsync(ThreeLines(), "gpt-4o-mini", CancellationToken.None);
 
