@@ -105,7 +105,8 @@ public static class HostingExtensions
 
         builder.Services.AddFanoutCore();
         builder.Services.AddSingleton<HostRequests>();
-        var includeInternal = config.GetValue(HostRequests.IncludeInternalKey, false);
+        builder.Services.AddOptions<HostTelemetryOptions>().BindConfiguration(HostTelemetryOptions.SectionName).ValidateOnStart();
+        var includeInternal = (config.GetSection(HostTelemetryOptions.SectionName).Get<HostTelemetryOptions>() ?? new HostTelemetryOptions()).IncludeInternal;
         builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation(
             o => o.Filter = context => HostRequests.ShouldRecord(context, includeInternal)));
 
