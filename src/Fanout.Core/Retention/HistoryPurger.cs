@@ -1,5 +1,4 @@
 using Fanout.Core.Api;
-using Fanout.Core.Models;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
@@ -8,11 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Fanout.Core.Retention;
-
-/// <summary>What one purge pass did.</summary>
-/// <param name="Batches">Finished batches whose history and work blobs were purged.</param>
-/// <param name="Instances">Orchestration instances purged (batches and their chunks).</param>
-public sealed record PurgeSummary(int Batches, int Instances);
 
 /// <summary>
 /// Purges what a finished batch no longer needs once <see cref="RetentionOptions.HistoryRetention"/> has passed: the
