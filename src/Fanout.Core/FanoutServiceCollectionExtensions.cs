@@ -43,6 +43,9 @@ public static class FanoutServiceCollectionExtensions
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Webhooks.WebhookOptions>().Configure<IConfiguration>((o, config) => Webhooks.WebhookConfiguration.Read(config, o)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Webhooks.WebhookOptions>, Webhooks.WebhookOptionsValidator>());
+        services.AddOptions<Estimates.EstimateOptions>().BindConfiguration(Estimates.EstimateOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Estimates.PricingOptions>().Configure<IConfiguration>((o, config) => Estimates.PricingConfiguration.Read(config, o)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Estimates.PricingOptions>, Estimates.PricingOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));

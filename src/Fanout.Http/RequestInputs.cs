@@ -1,3 +1,4 @@
+using Fanout.Core.Jsonl;
 using Fanout.Core.Service;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -46,6 +47,8 @@ public static class RequestInputs
     public static Stream Body(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new TransportBodyStream(request.Body);
+        return new LimitedReadStream(request.Body, translateError: static e => e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } tooLarge
+            ? new BodyTooLargeException(tooLarge.Message, tooLarge)
+            : null);
     }
 }

@@ -1,6 +1,6 @@
+using Fanout.Host.Extensions;
 using Fanout.Host.Security;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -69,12 +69,10 @@ public sealed class AccessKeyRulesTests
     [Fact]
     public void Binding_beyond_loopback_needs_a_key_and_loopback_does_not()
     {
-        static IConfiguration Config(params (string Key, string Value)[] values)
-            => new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
-
-        AccessKeys.EnsureSafeBinding(Config(), "http://127.0.0.1:7071");
-        AccessKeys.EnsureSafeBinding(Config(("Fanout:Host:Urls", "http://0.0.0.0:1"), ("Fanout:Host:ApiKey", "k")), "http://127.0.0.1:7071");
-        var e = Assert.Throws<OptionsValidationException>(() => AccessKeys.EnsureSafeBinding(Config(("urls", "http://0.0.0.0:1")), "http://127.0.0.1:7071"));
+        AccessKeys.EnsureSafeBinding(new FanoutHostOptions(), serverUrls: null, endpoints: []);
+        AccessKeys.EnsureSafeBinding(new FanoutHostOptions { Urls = "http://0.0.0.0:1", ApiKey = "k" }, serverUrls: null, endpoints: []);
+        Assert.Throws<OptionsValidationException>(() => AccessKeys.EnsureSafeBinding(new FanoutHostOptions(), serverUrls: null, endpoints: ["http://0.0.0.0:2"]));
+        var e = Assert.Throws<OptionsValidationException>(() => AccessKeys.EnsureSafeBinding(new FanoutHostOptions { Urls = "http://127.0.0.1:1" }, serverUrls: "http://0.0.0.0:1", endpoints: []));
         Assert.Contains("Fanout:Host:ApiKey", e.Message, StringComparison.Ordinal);
         Assert.Contains("http://0.0.0.0:1", e.Message, StringComparison.Ordinal);
     }

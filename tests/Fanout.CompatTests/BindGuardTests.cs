@@ -1,10 +1,10 @@
 using System.Diagnostics;
+using Fanout.Host.Extensions;
 using Fanout.Host.Security;
 using Fanout.LocalDev;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -46,7 +46,7 @@ public sealed class BindGuardTests
     [InlineData("http://myhost.example:5000")]
     public async Task The_guard_checks_the_addresses_the_server_bound_and_holds_requests_until_then(string bound)
     {
-        var guard = new BindGuard(new BoundServer("http://127.0.0.1:5001", bound), new ConfigurationBuilder().Build());
+        var guard = new BindGuard(new BoundServer("http://127.0.0.1:5001", bound), Microsoft.Extensions.Options.Options.Create(new FanoutHostOptions()));
 
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => guard.StartedAsync(CancellationToken.None));
 
@@ -57,10 +57,10 @@ public sealed class BindGuardTests
     [Fact]
     public async Task Loopback_binds_and_keyed_binds_pass_the_guard()
     {
-        var loopback = new BindGuard(new BoundServer("http://127.0.0.1:5001", "http://localhost:5002", "http://[::1]:5003"), new ConfigurationBuilder().Build());
+        var loopback = new BindGuard(new BoundServer("http://127.0.0.1:5001", "http://localhost:5002", "http://[::1]:5003"), Microsoft.Extensions.Options.Options.Create(new FanoutHostOptions()));
         var keyed = new BindGuard(
             new BoundServer("http://[::]:5000"),
-            new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create<string, string?>(AccessKeys.SettingName, "k")]).Build());
+            Microsoft.Extensions.Options.Options.Create(new FanoutHostOptions { ApiKey = "k" }));
 
         await loopback.StartedAsync(CancellationToken.None);
         await keyed.StartedAsync(CancellationToken.None);

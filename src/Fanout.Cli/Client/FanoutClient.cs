@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -9,6 +10,9 @@ namespace Fanout.Cli.Client;
 /// <summary>The HTTP API of a Fanout (API.md), for the command line: batch objects stay <see cref="JsonElement"/>s.</summary>
 public sealed class FanoutClient(HttpClient http) : IDisposable
 {
+    /// <summary>The name of the events of <c>GET /api/batches/{id}/events</c> that carry the batch object (API.md).</summary>
+    private const string ProgressEvent = "progress";
+
     /// <summary>A client for <paramref name="baseUrl"/>, sending <paramref name="key"/> as <c>Authorization: Bearer</c>.</summary>
     public static FanoutClient Create(Uri baseUrl, string? key)
     {
@@ -136,35 +140,27 @@ public sealed class FanoutClient(HttpClient http) : IDisposable
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await ThrowIfFailedAsync(response, cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
-        var data = new StringBuilder();
-        string? name = null;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-        {
-            if (line.Length == 0)
-            {
-                if (data.Length > 0 && (name ?? "message") == "progress")
-                {
-                    using var doc = JsonDocument.Parse(data.ToString());
-                    yield return doc.RootElement.Clone();
-                }
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
 
-                data.Clear();
-                name = null;
-            }
-            else if (line.StartsWith("event:", StringComparison.Ordinal))
+        // .NET's own parser of the wire format (fields, multi-line data, comments as keep-alives); only progress events carry a batch.
+        var events = SseParser.Create(stream, static (type, data) => type == ProgressEvent && !data.IsEmpty ? ParseBatch(data) : (JsonElement?)null);
+        await foreach (var item in events.EnumerateAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Data is { } batch)
             {
-                name = line["event:".Length..].Trim();
-            }
-            else if (line.StartsWith("data:", StringComparison.Ordinal))
-            {
-                data.Append(line.AsSpan("data:".Length).TrimStart(' '));
+                yield return batch;
             }
         }
     }
 
     /// <inheritdoc />
     public void Dispose() => http.Dispose();
+
+    private static JsonElement ParseBatch(ReadOnlySpan<byte> data)
+    {
+        var reader = new Utf8JsonReader(data);
+        return JsonElement.ParseValue(ref reader);
+    }
 
     private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fanout.Core.Models;
 
 namespace Fanout.Cli.Commands;
 
@@ -8,7 +9,8 @@ internal static class BatchText
 {
     public static string Status(JsonElement batch) => batch.GetProperty("status").GetString() ?? "unknown";
 
-    public static bool IsFinal(JsonElement batch) => Status(batch) is "completed" or "failed" or "cancelled" or "expired";
+    /// <summary>True when the batch has a final status (<see cref="BatchStatus.IsFinal(string?)"/>).</summary>
+    public static bool IsFinal(JsonElement batch) => BatchStatus.IsFinal(Status(batch));
 
     public static (int Total, int Completed, int Failed) Counts(JsonElement batch)
     {

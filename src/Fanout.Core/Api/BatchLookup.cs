@@ -6,9 +6,15 @@ namespace Fanout.Core.Api;
 /// <summary>Finding a batch's orchestration, and the one rule for "is the batch finished".</summary>
 public static class BatchLookup
 {
-    /// <summary>True when the orchestration of a batch has ended (completed, cancelled or failed).</summary>
-    public static bool IsFinished(OrchestrationRuntimeStatus status)
-        => status is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+    /// <summary>
+    /// The runtime statuses of an orchestration that has ended: a batch in one of them has a final
+    /// <see cref="Models.BatchStatus"/> (completed, cancelled or failed) and never runs again.
+    /// </summary>
+    public static readonly IReadOnlyList<OrchestrationRuntimeStatus> FinishedRuntimeStatuses =
+        [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
+
+    /// <summary>True when the orchestration of a batch has ended (one of <see cref="FinishedRuntimeStatuses"/>).</summary>
+    public static bool IsFinished(OrchestrationRuntimeStatus status) => FinishedRuntimeStatuses.Contains(status);
 
     /// <summary>The orchestration of batch <paramref name="id"/> with its input and output; 400 for a malformed id, 404 when there is none.</summary>
     public static async Task<ServiceResult<OrchestrationMetadata>> FindAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)

@@ -82,15 +82,9 @@ public sealed record PromptsSubmission(
             deployment = d.GetString();
         }
 
-        int? cap = null;
-        if (root.TryGetProperty("maxConcurrency", out var m) && m.ValueKind != JsonValueKind.Null)
+        if (!ConcurrencyCap.TryRead(root, ConcurrencyCap.Field, rules.MaxConcurrencyLimit, out var cap, out var capError))
         {
-            if (m.ValueKind != JsonValueKind.Number || !m.TryGetInt32(out var v) || !rules.IsValidCap(v))
-            {
-                return ServiceError.InvalidBody($"'maxConcurrency' must be {rules.CapRule}.");
-            }
-
-            cap = v;
+            return capError;
         }
 
         long? budget = null;

@@ -3,16 +3,6 @@ using Fanout.Core.Service;
 
 namespace Fanout.Core.Api;
 
-/// <summary>The settings a submit's query may give (API.md): <c>deployment</c>, <c>maxConcurrency</c>, <c>dryRun</c>, <c>maxTotalTokens</c>.</summary>
-/// <param name="Deployment">The deployment, or null for the default.</param>
-/// <param name="MaxConcurrency">The cap, or null for the default.</param>
-/// <param name="DryRun">True for an estimate: nothing stored, no model called.</param>
-/// <param name="MaxTotalTokens">The token budget, or null for none.</param>
-/// <param name="StandardSpend">False: the batch never calls standard (pay-as-you-go) pool members, only provisioned ones; null = allowed.</param>
-/// <param name="Deadline">The batch's deadline as given (<see cref="Planning.BatchDeadline"/>), or null for none.</param>
-/// <param name="Cache">Use the response cache (<c>cache</c>); null for the host's default <c>Fanout:Cache:Default</c>.</param>
-public sealed record SubmitQuery(string? Deployment = null, int? MaxConcurrency = null, bool DryRun = false, long? MaxTotalTokens = null, bool? StandardSpend = null, string? Deadline = null, bool? Cache = null);
-
 /// <summary>Reads a <see cref="SubmitQuery"/> from the query, and the budget from a JSON form.</summary>
 public static class SubmitOptionsQuery
 {
@@ -40,9 +30,9 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter($"Query parameter 'deployment' must be {SubmitRules.DeploymentRule}.");
         }
 
-        if (!query.TryGetInt64("maxConcurrency", 1, rules.MaxConcurrencyLimit, out var cap))
+        if (!ConcurrencyCap.TryRead(query, rules.MaxConcurrencyLimit, out var cap, out var capError))
         {
-            return ServiceError.InvalidParameter($"Query parameter 'maxConcurrency' must be {rules.CapRule}.");
+            return capError;
         }
 
         if (!query.TryGetBool(DryRun, out var dryRun))
@@ -70,7 +60,7 @@ public static class SubmitOptionsQuery
             return ServiceError.InvalidParameter("Query parameter 'cache' must be true or false.");
         }
 
-        return new SubmitQuery(deployment, (int?)cap, dryRun ?? false, budget, standardSpend, deadline, cache);
+        return new SubmitQuery(deployment, cap, dryRun ?? false, budget, standardSpend, deadline, cache);
     }
 
     /// <summary>Reads the JSON fields <c>standardSpend</c> and <c>deadline</c>; returns the error message when one is wrong.</summary>

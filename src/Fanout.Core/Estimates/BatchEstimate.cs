@@ -1,5 +1,3 @@
-using Fanout.Core.Models;
-
 namespace Fanout.Core.Estimates;
 
 /// <summary>The answer of a dry run (<c>POST /api/batches?dryRun=true</c>), as API.md gives it.</summary>
@@ -29,12 +27,3 @@ public sealed record BatchEstimate(
     /// <summary>Always "batch_estimate".</summary>
     public string Object => "batch_estimate";
 }
-
-/// <summary>
-/// Cost bounds: <see cref="Low"/> is the prompt tokens' cost alone (no output at all), <see cref="High"/> adds every
-/// line's full output bound.
-/// </summary>
-public sealed record EstimatedCost(string Currency, decimal Low, decimal High);
-
-/// <summary>A line a submit would reject: its zero-based index, its custom_id (when readable) and the same error object as its output line.</summary>
-public sealed record EstimateLineError(int Index, string? CustomId, ApiError Error);

@@ -29,5 +29,5 @@ public sealed class BatchLimitExceededException : Exception
         new(TooManyLinesCode, limit, string.Create(CultureInfo.InvariantCulture, $"the batch has more than {limit} lines"));
 
     internal static BatchLimitExceededException TooLarge(long limit) =>
-        new(BatchTooLargeCode, limit, string.Create(CultureInfo.InvariantCulture, $"the batch is larger than {limit} bytes"));
+        new(BatchTooLargeCode, limit, string.Create(CultureInfo.InvariantCulture, $"the body is larger than {limit} bytes"));
 }

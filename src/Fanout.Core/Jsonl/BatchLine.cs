@@ -16,8 +16,3 @@ public sealed record BatchLine(int Index, string? CustomId, string? Model, ReadO
     /// <summary>True when the line passed validation and can be sent.</summary>
     public bool IsValid => Error is null;
 }
-
-/// <summary>Why an input line was rejected; <see cref="Code"/> is one of <see cref="LineErrorCodes"/>.</summary>
-/// <param name="Code">A stable machine-readable code from <see cref="LineErrorCodes"/>.</param>
-/// <param name="Message">A human-readable explanation that never echoes large parts of the line.</param>
-public sealed record LineError(string Code, string Message);

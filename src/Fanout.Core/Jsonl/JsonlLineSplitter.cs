@@ -2,22 +2,6 @@ using System.Buffers;
 
 namespace Fanout.Core.Jsonl;
 
-/// <summary>What <see cref="JsonlLineSplitter.ReadLineAsync"/> found.</summary>
-internal enum JsonlLineKind
-{
-    /// <summary>No more input.</summary>
-    End,
-
-    /// <summary>A non-blank line within the size limit, available as <see cref="JsonlLineSplitter.Current"/>.</summary>
-    Line,
-
-    /// <summary>An empty or whitespace-only line (of any length).</summary>
-    Blank,
-
-    /// <summary>A non-blank line longer than the limit; its bytes were skipped, not kept.</summary>
-    TooLarge,
-}
-
 /// <summary>
 /// Splits a stream into lines on <c>\n</c> (stripping one trailing <c>\r</c> and a leading UTF-8 BOM) through one pooled
 /// buffer of about <c>maxLineBytes</c>, so memory stays bounded whatever the stream holds: a line longer than the limit

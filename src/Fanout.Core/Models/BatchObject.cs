@@ -63,16 +63,3 @@ public sealed record BatchObject(
             Cost: BatchCost.Of(input.Pricing, null), LinesByTier: new LinesByTier());
     }
 }
-
-/// <summary>Line counts of a batch; <c>Cached</c>: completed lines answered from the response cache or a twin line.</summary>
-public sealed record RequestCounts(int Total, int Completed, int Failed, int Cached = 0);
-
-/// <summary>Token usage of a batch.</summary>
-public sealed record Usage(long PromptTokens, long CompletionTokens)
-{
-    /// <summary>Prompt + completion tokens.</summary>
-    public long TotalTokens => PromptTokens + CompletionTokens;
-}
-
-/// <summary>An error object: <c>{"code": "…", "message": "…"}</c>.</summary>
-public sealed record ApiError(string Code, string Message);

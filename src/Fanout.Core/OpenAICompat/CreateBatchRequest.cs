@@ -87,15 +87,9 @@ public sealed record CreateBatchRequest(
             standardSpend = s.GetBoolean();
         }
 
-        int? cap = null;
-        if (root.TryGetProperty("max_concurrency", out var m) && m.ValueKind != JsonValueKind.Null)
+        if (!ConcurrencyCap.TryRead(root, ConcurrencyCap.OpenAIField, maxConcurrencyLimit, out var cap, out var capError))
         {
-            if (m.ValueKind != JsonValueKind.Number || !m.TryGetInt32(out var v) || v < 1 || v > maxConcurrencyLimit)
-            {
-                return Bad($"'max_concurrency' must be an integer from 1 to {maxConcurrencyLimit}.");
-            }
-
-            cap = v;
+            return capError;
         }
 
         long? budget = null;

@@ -15,13 +15,3 @@ public sealed record OpenAIFileObject(string Id, long Bytes, long CreatedAt, str
     /// <summary>Always null (deprecated in OpenAI's API).</summary>
     public string? StatusDetails => null;
 }
-
-/// <summary>The answer of <c>DELETE /v1/files/{id}</c>.</summary>
-public sealed record OpenAIFileDeleted(string Id)
-{
-    /// <summary>Always "file".</summary>
-    public string Object => "file";
-
-    /// <summary>Always true.</summary>
-    public bool Deleted => true;
-}

@@ -3,6 +3,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Fanout.Core.Jsonl;
 
 namespace Fanout.Core.OpenAICompat;
 
@@ -22,7 +23,7 @@ public sealed class OpenAIFileStore(OpenAIFilesContainer container)
     public async Task<OpenAIFileObject> UploadAsync(string id, string filename, string purpose, Stream content, long maxBytes, int maxLines, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await container.EnsureCreatedAsync().ConfigureAwait(false);
-        var counted = new UploadLimitStream(content, maxBytes, maxLines);
+        var counted = new LimitedReadStream(content, maxBytes, maxLines);
         var createdAt = now.ToUnixTimeSeconds();
         await Container.GetBlockBlobClient(id).UploadAsync(counted, new BlobUploadOptions
         {

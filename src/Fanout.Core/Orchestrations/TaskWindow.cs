@@ -1,24 +1,5 @@
 namespace Fanout.Core.Orchestrations;
 
-/// <summary>What <see cref="TaskWindow{TItem}.NextAsync"/> saw finish.</summary>
-public enum WindowEventKind
-{
-    /// <summary>A task started with <see cref="TaskWindow{TItem}.Run"/> finished (its item is given back).</summary>
-    Finished,
-
-    /// <summary>A wait started with <see cref="TaskWindow{TItem}.Wait"/> (a durable timer) fired (its item is given back).</summary>
-    Waited,
-
-    /// <summary>One of the signals passed to <see cref="TaskWindow{TItem}.NextAsync"/> (cancel, a pause) completed.</summary>
-    Signal,
-}
-
-/// <summary>One step of the scheduling loop: what finished, and the item it was started for.</summary>
-/// <param name="Kind">Which kind of task finished.</param>
-/// <param name="Task">The task itself (await it for its result or its failure).</param>
-/// <param name="Item">The item of a <see cref="WindowEventKind.Finished"/> or <see cref="WindowEventKind.Waited"/> task.</param>
-public readonly record struct WindowEvent<TItem>(WindowEventKind Kind, Task Task, TItem? Item);
-
 /// <summary>
 /// The scheduling loop both orchestrators share (<see cref="PromptWindow"/> over prompt activities,
 /// <see cref="BatchOrchestrator"/> over chunk orchestrations): the tasks in flight and the durable timers, each with the

@@ -1,5 +1,4 @@
 using Fanout.Core.Api;
-using Fanout.Core.Models;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
@@ -8,11 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Fanout.Core.Retention;
-
-/// <summary>What one purge pass did.</summary>
-/// <param name="Batches">Finished batches whose history and work blobs were purged.</param>
-/// <param name="Instances">Orchestration instances purged (batches and their chunks).</param>
-public sealed record PurgeSummary(int Batches, int Instances);
 
 /// <summary>
 /// Purges what a finished batch no longer needs once <see cref="RetentionOptions.HistoryRetention"/> has passed: the
@@ -27,16 +21,13 @@ public sealed partial class HistoryPurger(BatchStore store, IOptions<RetentionOp
     /// <summary>How long a chunk has been completed before it is purged (its batch has long read its result by then).</summary>
     public static readonly TimeSpan ChunkSettle = TimeSpan.FromSeconds(30);
 
-    private static readonly OrchestrationRuntimeStatus[] Finished =
-        [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated];
-
     /// <summary>One pass over the task hub: purges every batch that finished at least the retention period ago.</summary>
     public async Task<PurgeSummary> PurgeAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         var cutoff = time.GetUtcNow() - options.Value.HistoryRetention;
         var due = new List<OrchestrationMetadata>();
-        var query = new OrchestrationQuery { Statuses = Finished, CreatedTo = cutoff, FetchInputsAndOutputs = true, PageSize = 100 };
+        var query = new OrchestrationQuery { Statuses = BatchLookup.FinishedRuntimeStatuses, CreatedTo = cutoff, FetchInputsAndOutputs = true, PageSize = 100 };
         await foreach (var meta in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             // Batches of both surfaces: /v1/batches serves a purged batch from its record too (OpenAIBatchView.ReadKeptAsync).

@@ -9,10 +9,3 @@ public interface IStorageFlush
     /// <summary>Returns once everything written so far is on disk.</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>Storage that is durable as soon as a write returns (Azure Storage).</summary>
-public sealed class DurableOnWriteStorage : IStorageFlush
-{
-    /// <inheritdoc />
-    public Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}

@@ -29,9 +29,6 @@ internal sealed class BatchEventStream(string batchId, DurableTaskClient client,
     /// <summary>How long a reconnecting client waits.</summary>
     public static readonly TimeSpan ReconnectAfter = TimeSpan.FromSeconds(2);
 
-    /// <summary>True for the statuses after which a batch never changes.</summary>
-    public static bool IsFinal(string status) => status is BatchStatus.Completed or BatchStatus.Failed or BatchStatus.Cancelled;
-
     /// <summary>The events, until the final one, the batch is purged, or <paramref name="cancellationToken"/> fires.</summary>
     public async IAsyncEnumerable<ServiceEvent<BatchObject>> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -61,7 +58,7 @@ internal sealed class BatchEventStream(string batchId, DurableTaskClient client,
                         yield return new ServiceEvent<BatchObject>(ProgressEvent, batch);
                         lastStatus = batch.Status;
                         lastEvent = now;
-                        if (IsFinal(batch.Status))
+                        if (BatchStatus.IsFinal(batch.Status))
                         {
                             yield break;
                         }

@@ -113,7 +113,7 @@ public sealed partial class BatchStatusFeed
                 if (batch is not null || purged)
                 {
                     Publish(batch, purged);
-                    if (purged || BatchEventStream.IsFinal(batch!.Status))
+                    if (purged || BatchStatus.IsFinal(batch!.Status))
                     {
                         return; // nothing more will change
                     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Fanout.Core.Webhooks;
 
@@ -86,16 +85,5 @@ public static class WebhookConfiguration
         }
 
         options.Endpoints.Add(new WebhookEndpoint(index, url, secret!, events));
-    }
-}
-
-/// <summary>Fails the start with every webhook configuration problem, each naming its key.</summary>
-public sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
-{
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, WebhookOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.Errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(options.Errors);
     }
 }

@@ -26,7 +26,3 @@ public sealed record WebhookEvent([property: JsonPropertyOrder(-2)] string Id, s
         return new WebhookEvent("evt_" + Convert.ToHexStringLower(hash.AsSpan(0, 12)), type, createdAt, new WebhookEventData(batchId));
     }
 }
-
-/// <summary>The <c>data</c> of a batch event.</summary>
-/// <param name="Id">The batch id.</param>
-public sealed record WebhookEventData(string Id);

@@ -4,6 +4,7 @@ using Fanout.Host.Extensions;
 using Fanout.LocalDev;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
 
 namespace Fanout.Host.Cli;
 
@@ -58,13 +59,10 @@ public static class RunCommand
         }
 
         var builder = WebApplication.CreateBuilder([.. hostArgs]);
-        if (string.IsNullOrEmpty(builder.Configuration["Fanout:Host:Urls"]))
-        {
-            builder.Configuration["Fanout:Host:Urls"] = "http://127.0.0.1:0";
-        }
-
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        await using var embedded = await builder.AddFanoutHostAsync(Console.Out, cancellationToken);
+
+        // A free loopback port unless Fanout:Host:Urls (or urls) says otherwise.
+        await using var embedded = await builder.AddFanoutHostAsync(Console.Out, cancellationToken, defaultUrls: "http://127.0.0.1:0");
         await using var app = builder.Build();
         app.MapBatchApi();
         await app.StartAsync(cancellationToken);
@@ -73,7 +71,7 @@ public static class RunCommand
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             await Console.Out.WriteLineAsync($"Fanout host listening on {address}");
             using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
-            if (builder.Configuration[Security.AccessKeys.SettingName] is { Length: > 0 } key)
+            if (app.Services.GetRequiredService<IOptions<FanoutHostOptions>>().Value.Key is { } key)
             {
                 http.DefaultRequestHeaders.Add(Security.AccessKeys.ApiKeyHeader, key);
             }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fanout.Core.Models;
 
 namespace Fanout.Host.Cli;
 
@@ -15,7 +16,7 @@ internal sealed record RunBatch(
     [property: JsonPropertyName("error")] RunError? Error)
 {
     /// <summary>Whether the batch has a final status.</summary>
-    public bool IsFinal => Status is "completed" or "failed" or "cancelled";
+    public bool IsFinal => BatchStatus.IsFinal(Status);
 }
 
 /// <summary><c>request_counts</c> of a batch.</summary>

@@ -8,9 +8,6 @@ namespace Fanout.Host.Extensions;
 /// </summary>
 public sealed class HostRequests
 {
-    /// <summary>The setting that keeps the sidecar's and the simulator's request spans.</summary>
-    public const string IncludeInternalKey = "Fanout:Telemetry:IncludeInternal";
-
     /// <summary>True when a request's span is exported: one served by the host's own app, or any with <paramref name="includeInternal"/>.</summary>
     public static bool ShouldRecord(HttpContext context, bool includeInternal)
     {

@@ -1,4 +1,5 @@
 using Fanout.Core;
+using Fanout.Core.Estimates;
 using Fanout.Core.Llm.Pool;
 using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
@@ -20,25 +21,34 @@ namespace Fanout.Host.Extensions;
 public static class HostingExtensions
 {
     /// <summary>The default listen address, like <c>func start</c>.</summary>
-    public const string DefaultUrls = "http://127.0.0.1:7071";
+    public const string DefaultUrls = FanoutHostOptions.DefaultUrls;
 
     /// <summary>
     /// Adds everything the host needs and returns what it started for itself (the caller disposes it if the app
     /// never starts; once started, the app stops it). With no storage connection string it starts Azurite (data under
-    /// <c>.fanout/azurite</c>); with no Azure OpenAI endpoint it starts the simulator and says so.
+    /// <c>.fanout/azurite</c>); with no Azure OpenAI endpoint it starts the simulator and says so. What it started is
+    /// handed to the options that need it (<c>PostConfigure</c>), never written into configuration.
     /// </summary>
-    public static async Task<EmbeddedServices> AddFanoutHostAsync(this WebApplicationBuilder builder, TextWriter console, CancellationToken cancellationToken)
+    /// <param name="builder">The application.</param>
+    /// <param name="console">Where the host says what it started.</param>
+    /// <param name="cancellationToken">Stops the start of Azurite or the simulator.</param>
+    /// <param name="defaultUrls">Listen addresses when none is configured (<c>run</c> takes a free loopback port); null = <see cref="DefaultUrls"/>.</param>
+    public static async Task<EmbeddedServices> AddFanoutHostAsync(this WebApplicationBuilder builder, TextWriter console, CancellationToken cancellationToken, string? defaultUrls = null)
     {
         var config = builder.Configuration;
-        AccessKeys.EnsureSafeBinding(config, DefaultUrls);
+        var host = ReadHostOptions(config);
+        builder.Services.AddOptions<FanoutHostOptions>().BindConfiguration(FanoutHostOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        var serverUrls = string.IsNullOrEmpty(config["urls"]) ? config["ASPNETCORE_URLS"] : config["urls"];
+        var listen = host.Urls is { Length: > 0 } configured ? configured : defaultUrls ?? DefaultUrls;
+        AccessKeys.EnsureSafeBinding(host, string.IsNullOrEmpty(serverUrls) ? listen : serverUrls, config.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
         builder.Services.AddFanoutAccessKeys();
         var embedded = new EmbeddedServices();
         builder.Services.AddSingleton(embedded);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedServices>());
 
-        if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]))
+        if (string.IsNullOrEmpty(serverUrls))
         {
-            builder.WebHost.UseUrls(config["Fanout:Host:Urls"] ?? DefaultUrls);
+            builder.WebHost.UseUrls(listen);
         }
 
         // BatchSubmitService enforces Fanout:Batch:MaxBytes itself (Content-Length up front, a counting stream for chunked bodies)
@@ -51,28 +61,39 @@ public static class HostingExtensions
         builder.Services.AddRequestDecompression();
         builder.Services.AddTransient<IStartupFilter, RequestDecompressionStartupFilter>();
         var batch = config.GetSection(BatchOptions.SectionName).Get<BatchOptions>() ?? new BatchOptions();
+        var storageConnection = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>()?.ConnectionString;
 
         try
         {
-            if (string.IsNullOrWhiteSpace(config["Fanout:Storage:ConnectionString"]))
+            if (string.IsNullOrWhiteSpace(storageConnection))
             {
-                var azuriteSettings = config.GetSection("Fanout:Host:Azurite").Get<AzuriteSettings>() ?? new AzuriteSettings();
+                var azuriteSettings = host.Azurite;
                 var azurite = await AzuriteLocator.LocateAsync(azuriteSettings.Path, null, cancellationToken).ConfigureAwait(false);
-                var dataDirectory = config["Fanout:Host:DataDirectory"] ?? Path.Combine(RepoRoot.FindFromHere() ?? Directory.GetCurrentDirectory(), ".fanout", "azurite");
+                var dataDirectory = host.DataDirectory ?? Path.Combine(RepoRoot.FindFromHere() ?? Directory.GetCurrentDirectory(), ".fanout", "azurite");
                 embedded.Azurite = await AzuriteProcess.StartAsync(dataDirectory, azurite, null, cancellationToken, azuriteSettings).ConfigureAwait(false);
-                config["Fanout:Storage:ConnectionString"] = embedded.Azurite.ConnectionString;
+                var embeddedConnection = storageConnection = embedded.Azurite.ConnectionString;
+                builder.Services.PostConfigure<StorageOptions>(o => o.ConnectionString = embeddedConnection);
                 builder.Services.AddSingleton<IStorageFlush>(new GroupedStorageFlush(new EmbeddedAzuriteFlush(embedded)));
                 var how = embedded.Azurite.Adopted ? "adopted the running" : "started";
                 await console.WriteLineAsync($"Storage: {how} embedded Azurite (pid {embedded.Azurite.ProcessId}, data in {dataDirectory}).").ConfigureAwait(false);
             }
 
-            if (string.IsNullOrWhiteSpace(config["Fanout:OpenAI:Endpoint"]) && !PoolConfiguration.IsConfigured(config))
+            if (string.IsNullOrWhiteSpace(config[$"{OpenAIOptions.SectionName}:{nameof(OpenAIOptions.Endpoint)}"]) && !PoolConfiguration.IsConfigured(config))
             {
-                var simulatorOptions = config.GetSection("Fanout:Simulator").Get<SimulatorOptions>() ?? new SimulatorOptions();
+                var simulatorOptions = config.GetSection(SimulatorOptions.SectionName).Get<SimulatorOptions>() ?? new SimulatorOptions();
                 embedded.Simulator = await SimulatorServer.StartAsync(simulatorOptions, 0, cancellationToken).ConfigureAwait(false);
-                config["Fanout:OpenAI:Endpoint"] = embedded.Simulator.BaseUri.ToString();
-                config["Fanout:OpenAI:ApiKey"] = "simulator";
-                config[Fanout.Core.Estimates.EstimateSettings.SimulatorInUseKey] = "true";
+                var simulatorUri = embedded.Simulator.BaseUri;
+                builder.Services.PostConfigure<OpenAIOptions>(o =>
+                {
+                    o.Endpoint = simulatorUri;
+                    o.ApiKey = "simulator";
+                });
+                if (simulatorOptions.TokensPerMinute > 0)
+                {
+                    // The estimate's quota when no pool member gives one: the simulator's, per deployment like Azure's.
+                    builder.Services.AddSingleton(new SimulatedQuota(simulatorOptions.TokensPerMinute));
+                }
+
                 await console.WriteLineAsync($"*** LLM: no Fanout:OpenAI:Endpoint configured, using the built-in SIMULATOR at {embedded.Simulator.BaseUri} (answers are synthetic). ***").ConfigureAwait(false);
             }
         }
@@ -84,7 +105,8 @@ public static class HostingExtensions
 
         builder.Services.AddFanoutCore();
         builder.Services.AddSingleton<HostRequests>();
-        var includeInternal = config.GetValue(HostRequests.IncludeInternalKey, false);
+        builder.Services.AddOptions<HostTelemetryOptions>().BindConfiguration(HostTelemetryOptions.SectionName).ValidateOnStart();
+        var includeInternal = (config.GetSection(HostTelemetryOptions.SectionName).Get<HostTelemetryOptions>() ?? new HostTelemetryOptions()).IncludeInternal;
         builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation(
             o => o.Filter = context => HostRequests.ShouldRecord(context, includeInternal)));
 
@@ -94,18 +116,14 @@ public static class HostingExtensions
             durable.Backend = Enum.Parse<DurableBackendKind>(backend.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
         }
 
-        durable.StorageConnectionString ??= config["Fanout:Storage:ConnectionString"];
+        durable.StorageConnectionString ??= storageConnection;
         if (config.GetSection(DurableBackendOptions.SectionName)["MaxConcurrentActivities"] is null)
         {
             durable.MaxConcurrentActivities = Math.Max(durable.MaxConcurrentActivities, batch.MaxConcurrencyLimit);
         }
 
         // Ctrl+C / SIGTERM is bounded: the drain gets half of the shutdown time, the ordered stop the rest.
-        var shutdownTimeout = config.GetValue(ShutdownBackstop.Key, ShutdownBackstop.DefaultTimeout);
-        if (shutdownTimeout <= TimeSpan.Zero)
-        {
-            throw new OptionsValidationException(ShutdownBackstop.Key, typeof(HostOptions), [$"{ShutdownBackstop.Key} must be positive, e.g. 00:00:15."]);
-        }
+        var shutdownTimeout = host.ShutdownTimeout;
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
         builder.Services.AddHostedService(sp => new ShutdownBackstop(
@@ -116,7 +134,7 @@ public static class HostingExtensions
         }
 
         builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());
-        if (config.GetValue("Fanout:Host:WatchBlobs", true))
+        if (host.WatchBlobs)
         {
             builder.Services.AddHostedService<BlobDropWatcher>();
         }
@@ -127,5 +145,16 @@ public static class HostingExtensions
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         return embedded;
+    }
+
+    /// <summary>
+    /// The host's settings as the composition root needs them before the container exists (listen address, Azurite,
+    /// shutdown bound), validated like <c>ValidateOnStart</c> does: a wrong value is one line naming its key (exit code 2).
+    /// </summary>
+    private static FanoutHostOptions ReadHostOptions(IConfiguration config)
+    {
+        var host = config.GetSection(FanoutHostOptions.SectionName).Get<FanoutHostOptions>() ?? new FanoutHostOptions();
+        var result = new DataAnnotationValidateOptions<FanoutHostOptions>(Microsoft.Extensions.Options.Options.DefaultName).Validate(Microsoft.Extensions.Options.Options.DefaultName, host);
+        return result.Failed ? throw new OptionsValidationException(FanoutHostOptions.SectionName, typeof(FanoutHostOptions), result.Failures) : host;
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Fanout.Core.Service;
+using Fanout.Host.Extensions;
 using Fanout.Http;
 using Microsoft.Extensions.Options;
 
@@ -28,32 +29,30 @@ public static class AccessKeys
 
     /// <summary>
     /// Throws a configuration error (exit code 2, one line naming the setting) when the host would listen on an address
-    /// other than loopback without <see cref="SettingName"/>.
+    /// other than loopback without <see cref="SettingName"/>: the configured addresses, checked before anything starts
+    /// (a clear early exit); <see cref="BindGuard"/> checks what was actually bound once the server has started, which
+    /// also covers addresses set in code.
     /// </summary>
-    public static void EnsureSafeBinding(IConfiguration configuration, string defaultUrls)
+    /// <param name="host">The host's settings (its key and <c>Fanout:Host:Urls</c>).</param>
+    /// <param name="serverUrls">ASP.NET Core's own <c>urls</c> / <c>ASPNETCORE_URLS</c>, which win over <c>Fanout:Host:Urls</c>; null when unset.</param>
+    /// <param name="endpoints">The URLs of <c>Kestrel:Endpoints</c>.</param>
+    public static void EnsureSafeBinding(FanoutHostOptions host, string? serverUrls, IEnumerable<string> endpoints)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        if (!string.IsNullOrEmpty(configuration[SettingName]))
-        {
-            return;
-        }
-
-        // The configured addresses, checked before anything starts (a clear early exit); BindGuard checks what was
-        // actually bound once the server has started, which also covers Kestrel:Endpoints and addresses set in code.
-        var urls = FirstNonEmpty(configuration["urls"], configuration["ASPNETCORE_URLS"], configuration["Fanout:Host:Urls"]) ?? defaultUrls;
-        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>();
-        EnsureSafeAddresses(configuration, urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Concat(endpoints));
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var urls = FirstNonEmpty(serverUrls, host.Urls) ?? FanoutHostOptions.DefaultUrls;
+        EnsureSafeAddresses(host, urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Concat(endpoints));
     }
 
     /// <summary>
     /// Throws a configuration error (exit code 2, one line naming the setting) when one of <paramref name="addresses"/>
     /// is beyond loopback and <see cref="SettingName"/> is not set.
     /// </summary>
-    public static void EnsureSafeAddresses(IConfiguration configuration, IEnumerable<string> addresses)
+    public static void EnsureSafeAddresses(FanoutHostOptions host, IEnumerable<string> addresses)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(addresses);
-        if (!string.IsNullOrEmpty(configuration[SettingName]))
+        if (host.Key is not null)
         {
             return;
         }
@@ -143,11 +142,11 @@ public static class AccessKeys
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 
-    private sealed class AccessKeyStartupFilter(IConfiguration configuration) : IStartupFilter
+    private sealed class AccessKeyStartupFilter(IOptions<FanoutHostOptions> host) : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            if (configuration[SettingName] is { Length: > 0 } key)
+            if (host.Value.Key is { } key)
             {
                 app.Use(async (context, nextMiddleware) =>
                 {

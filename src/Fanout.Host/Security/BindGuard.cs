@@ -1,3 +1,4 @@
+using Fanout.Host.Extensions;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ namespace Fanout.Host.Security;
 /// has passed every request waits (and is dropped when it fails), so nothing is served from an unguarded bind; a
 /// failed check stops the host with exit code 2 and one line naming the setting.
 /// </summary>
-public sealed class BindGuard(IServer server, IConfiguration configuration) : IHostedLifecycleService
+public sealed class BindGuard(IServer server, IOptions<FanoutHostOptions> host) : IHostedLifecycleService
 {
     private readonly TaskCompletionSource<bool> verdict = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -24,7 +25,7 @@ public sealed class BindGuard(IServer server, IConfiguration configuration) : IH
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         try
         {
-            AccessKeys.EnsureSafeAddresses(configuration, addresses);
+            AccessKeys.EnsureSafeAddresses(host.Value, addresses);
         }
         catch (OptionsValidationException)
         {

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs;
 using Fanout.Core.Api;
 using Fanout.Core.Options;
 using Fanout.Core.Storage;
+using Fanout.Host.Extensions;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,7 @@ public sealed partial class BlobDropWatcher(
     IOptions<StorageOptions> storage,
     BlobDropStarter blobDrops,
     DurableTaskClient client,
-    IConfiguration configuration,
+    IOptions<FanoutHostOptions> host,
     TimeProvider time,
     ILogger<BlobDropWatcher> logger) : BackgroundService
 {
@@ -34,7 +35,7 @@ public sealed partial class BlobDropWatcher(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromMilliseconds(configuration.GetValue("Fanout:Host:BlobPollMilliseconds", 2000));
+        var interval = TimeSpan.FromMilliseconds(host.Value.BlobPollMilliseconds);
         await store.EnsureContainersAsync().ConfigureAwait(false);
         using var timer = new PeriodicTimer(interval);
         do

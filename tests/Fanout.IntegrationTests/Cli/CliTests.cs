@@ -30,6 +30,7 @@ public sealed class CliTests(HostFixture fixture) : IClassFixture<HostFixture>, 
         // The cost at the end: the single endpoint is a standard member, priced by the fixture's Fanout:Pricing.
         Assert.Matches(@"; cost 0\.\d+ USD \(provisioned 0 · standard 0\.\d+ · batch 0\); lines provisioned 0 · standard 25 · batch 0 · cached 0$", run.Lines[^1]);
         Assert.Contains(run.Lines, l => l.StartsWith("completed 25/25 (100%)", StringComparison.Ordinal));
+        Assert.DoesNotContain("polling instead", run.Error, StringComparison.Ordinal); // followed to the end on the event stream
 
         var results = await CliProcess.RunAsync("results", run.Lines[0], "--url", Url);
         Assert.True(results.ExitCode == 0, results.ToString());

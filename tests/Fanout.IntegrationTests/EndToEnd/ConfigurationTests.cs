@@ -15,6 +15,10 @@ public sealed class ConfigurationTests
     [InlineData("Fanout:Durable:PartitionCount", "99", "PartitionCount")]
     [InlineData("Fanout:OpenAI:Pool:0:Deployment", "gpt-4o-mini", "Fanout:OpenAI:Pool:0:Endpoint must be set")]
     [InlineData("Fanout:Durable:TaskHubName", "bad hub!", "task hub")]
+    [InlineData("Fanout:Host:ShutdownTimeout", "00:00:00", "Fanout:Host:ShutdownTimeout")]
+    [InlineData("Fanout:Host:BlobPollMilliseconds", "0", "Fanout:Host:BlobPollMilliseconds")]
+    [InlineData("Fanout:Pricing:gpt-4o-mini:InputPerMillion", "cheap", "Fanout:Pricing:gpt-4o-mini:InputPerMillion")]
+    [InlineData("Fanout:Estimate:DefaultMaxCompletionTokens", "0", "Fanout:Estimate:DefaultMaxCompletionTokens")]
     public async Task Bad_setting_stops_the_host_with_a_message_naming_it(string key, string value, string named)
     {
         var settings = new Dictionary<string, string>

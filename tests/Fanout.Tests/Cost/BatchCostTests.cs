@@ -84,7 +84,7 @@ public sealed class BatchCostTests
     [Fact]
     public void The_batch_discount_is_read_per_model_and_defaults_to_one_half()
     {
-        var settings = new EstimateSettings(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = Estimates.TestEstimateSettings.From(new Dictionary<string, string?>
         {
             ["Fanout:Pricing:Currency"] = "EUR",
             ["Fanout:Pricing:a:InputPerMillion"] = "1",
@@ -93,7 +93,7 @@ public sealed class BatchCostTests
             ["Fanout:Pricing:b:OutputPerMillion"] = "2",
             ["Fanout:Pricing:b:BatchDiscount"] = "0.4",
             ["Fanout:Pricing:c:InputPerMillion"] = "1",
-        }).Build());
+        });
 
         var pricing = settings.Pricing();
 

@@ -9,9 +9,9 @@ namespace Fanout.Tests.Estimates;
 
 public sealed class BatchEstimatorTests
 {
-    private static BatchEstimator Estimator(Dictionary<string, string?>? settings = null, BatchOptions? options = null)
+    private static BatchEstimator Estimator(Dictionary<string, string?>? settings = null, BatchOptions? options = null, SimulatedQuota? simulator = null)
         => new(
-            new EstimateSettings(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build()),
+            TestEstimateSettings.From(settings, simulator),
             Microsoft.Extensions.Options.Options.Create(options ?? new BatchOptions()));
 
     private static string Line(string id, string content, string? model = null, string? extra = null)
@@ -97,11 +97,15 @@ public sealed class BatchEstimatorTests
     {
         var estimator = Estimator(new()
         {
+            ["Fanout:OpenAI:Pool:0:Endpoint"] = "http://127.0.0.1:1/",
             ["Fanout:OpenAI:Pool:0:Model"] = "gpt-4o-mini",
             ["Fanout:OpenAI:Pool:0:Deployment"] = "east",
             ["Fanout:OpenAI:Pool:0:TokensPerMinute"] = "1000",
+            ["Fanout:OpenAI:Pool:1:Endpoint"] = "http://127.0.0.1:2/",
             ["Fanout:OpenAI:Pool:1:Deployment"] = "gpt-4o-mini",
             ["Fanout:OpenAI:Pool:1:TokensPerMinute"] = "2000",
+            ["Fanout:OpenAI:Pool:2:Endpoint"] = "http://127.0.0.1:3/",
+            ["Fanout:OpenAI:Pool:2:Deployment"] = "other",
             ["Fanout:OpenAI:Pool:2:Model"] = "other",
             ["Fanout:OpenAI:Pool:2:TokensPerMinute"] = "99999",
             ["Fanout:Simulator:TokensPerMinute"] = "5",
@@ -118,11 +122,7 @@ public sealed class BatchEstimatorTests
     [InlineData(false, null)]
     public async Task The_simulators_quota_counts_only_when_the_simulator_is_the_llm(bool inUse, double? seconds)
     {
-        var estimator = Estimator(new()
-        {
-            ["Fanout:Simulator:TokensPerMinute"] = "600",
-            [EstimateSettings.SimulatorInUseKey] = inUse ? "true" : null,
-        });
+        var estimator = Estimator(simulator: inUse ? new SimulatedQuota(600) : null);
 
         var estimate = await estimator.EstimateAsync(ThreeLines(), "gpt-4o-mini", CancellationToken.None);
 
@@ -192,8 +192,10 @@ public sealed class BatchEstimatorTests
             ["Fanout:Pricing:gpt-4o-mini:InputPerMillion"] = "2.5",
             ["Fanout:Pricing:gpt-4o-mini:OutputPerMillion"] = "10",
             ["Fanout:Estimate:DefaultMaxCompletionTokens"] = "1000",
+            ["Fanout:OpenAI:Pool:0:Endpoint"] = "http://127.0.0.1:1/",
             ["Fanout:OpenAI:Pool:0:Deployment"] = "gpt-4o-mini",
             ["Fanout:OpenAI:Pool:0:TokensPerMinute"] = "60000",
+            ["Fanout:OpenAI:Pool:1:Endpoint"] = "http://127.0.0.1:1/",
             ["Fanout:OpenAI:Pool:1:Deployment"] = "gpt-4o-mini-batch",
             ["Fanout:OpenAI:Pool:1:Model"] = "gpt-4o-mini",
             ["Fanout:OpenAI:Pool:1:Tier"] = "batch",

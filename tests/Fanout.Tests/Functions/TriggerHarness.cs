@@ -56,7 +56,7 @@ internal sealed class TriggerHarness
         Admission = new SubmitAdmission(submitOptions);
         Starter = new BatchStarter(Store, batchOptions, openAIOptions, TimeProvider.System, Flush.Object, submitOptions, NullLogger<BatchStarter>.Instance);
         var rules = new SubmitRules(batchOptions);
-        var estimator = new BatchEstimator(new EstimateSettings(new ConfigurationBuilder().Build()), batchOptions);
+        var estimator = new BatchEstimator(Estimates.TestEstimateSettings.From(), batchOptions);
         Submit = new BatchSubmitService(Starter, new BatchPreparer(Store, batchOptions), Store, rules, estimator, batchOptions, Admission, NullLogger<BatchSubmitService>.Instance);
         Batches = new BatchService(Store);
         Retries = new BatchRetryService(Starter, Store, batchOptions, Admission, NullLogger<BatchRetryService>.Instance);

@@ -75,7 +75,7 @@ public sealed class CreateBatchRequestTests
 
         Assert.False(read.IsSuccess);
         Assert.Equal("invalid_body", read.Error.Code);
-        Assert.Contains("exceeds the limit of 1048576 bytes", read.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("larger than 1048576 bytes", read.Error.Message, StringComparison.Ordinal);
     }
 
     private static Task<ServiceResult<CreateBatchRequest>> ReadAsync(string json)

@@ -1,9 +1,6 @@
-using Azure;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Fanout.Core.Models;
 using Fanout.Core.Storage;
-using Moq;
 using Xunit;
 
 namespace Fanout.Tests.Storage;
@@ -25,7 +22,7 @@ public sealed class ChunkResultGathererTests
             [Name(1, "a")] = Segment((4, Answer(4)), (6, Answer(6))),
             [Name(1, "b")] = Segment((5, Error(5))),
         };
-        var gatherer = new ChunkResultGatherer(Container(segments, out _), new ResultSegmentCache());
+        var gatherer = new ChunkResultGatherer((await ContainerAsync(segments)).Work, new ResultSegmentCache());
 
         var lines = await gatherer.GatherAsync(BatchId, Prepared, chunk: 1, CancellationToken.None);
 
@@ -34,7 +31,7 @@ public sealed class ChunkResultGathererTests
         Assert.Equal(Error(5), lines[1]!.Value.ToArray());
         Assert.Equal(Answer(6), lines[2]!.Value.ToArray());
 
-        var partial = await new ChunkResultGatherer(Container(new() { [Name(1, "a")] = Segment((4, Answer(4))) }, out _), new ResultSegmentCache())
+        var partial = await new ChunkResultGatherer((await ContainerAsync(new() { [Name(1, "a")] = Segment((4, Answer(4))) })).Work, new ResultSegmentCache())
             .GatherAsync(BatchId, Prepared, chunk: 1, CancellationToken.None);
         Assert.NotNull(partial[0]);
         Assert.Null(partial[1]);
@@ -56,7 +53,7 @@ public sealed class ChunkResultGathererTests
         foreach (var order in new[] { new[] { "c", "a", "b" }, ["a", "b", "c"], ["b", "c", "a"] })
         {
             var listed = order.Select(o => Name(0, o)).ToDictionary(n => n, n => segments[n]);
-            var lines = await new ChunkResultGatherer(Container(listed, out _), new ResultSegmentCache())
+            var lines = await new ChunkResultGatherer((await ContainerAsync(listed)).Work, new ResultSegmentCache())
                 .GatherAsync(BatchId, Prepared, chunk: 0, CancellationToken.None);
 
             Assert.Equal(first, lines[1]!.Value.ToArray());
@@ -70,7 +67,7 @@ public sealed class ChunkResultGathererTests
         var stored = Name(0, "stored");
         var cache = new ResultSegmentCache();
         cache.Remember(held, Segment((0, Answer(0))));
-        var container = Container(new() { [held] = Segment((0, Answer(0))), [stored] = Segment((2, Answer(2))) }, out var downloads);
+        var (container, downloads) = await ContainerAsync(new() { [held] = Segment((0, Answer(0))), [stored] = Segment((2, Answer(2))) });
 
         var lines = await new ChunkResultGatherer(container, cache).GatherAsync(BatchId, Prepared, chunk: 0, CancellationToken.None);
 
@@ -90,7 +87,7 @@ public sealed class ChunkResultGathererTests
             [Name(1, "a")] = Segment((5, Answer(5))),
             [BatchBlobLayout.ResultsPrefix(BatchId) + "stray.seg"] = Segment((1, Answer(1))), // not in a chunk folder: ignored
         };
-        var container = Container(segments, out _);
+        var container = (await ContainerAsync(segments)).Work;
         var gatherer = new ChunkResultGatherer(container, new ResultSegmentCache());
 
         var listed = await gatherer.ListAsync(BatchId, CancellationToken.None);
@@ -126,30 +123,21 @@ public sealed class ChunkResultGathererTests
 
     private static byte[] Segment(params (int Index, byte[] Line)[] lines) => ResultSegmentWriter.Encode(lines);
 
-    /// <summary>A container whose listing returns <paramref name="segments"/> in their order and whose blobs download them.</summary>
-    private static BlobContainerClient Container(Dictionary<string, byte[]> segments, out List<string> downloads)
+    /// <summary>
+    /// The work container of an in-memory account holding <paramref name="segments"/>, listed in their order (not the
+    /// storage's ordinal order), and the list where each blob download is recorded.
+    /// </summary>
+    private static async Task<(BlobContainerClient Work, List<string> Downloads)> ContainerAsync(Dictionary<string, byte[]> segments)
     {
-        var downloaded = new List<string>();
-        downloads = downloaded;
-        var container = new Mock<BlobContainerClient>();
-        var items = segments.Keys.Select(n => BlobsModelFactory.BlobItem(name: n)).ToList();
-        container.Setup(c => c.GetBlobsAsync(It.IsAny<GetBlobsOptions>(), It.IsAny<CancellationToken>()))
-            .Returns(AsyncPageable<BlobItem>.FromPages([Page<BlobItem>.FromValues(items, null, Mock.Of<Response>())]));
+        var storage = new InMemoryStorage();
         foreach (var (name, bytes) in segments)
         {
-            var blob = new Mock<BlobClient>();
-            blob.Setup(b => b.DownloadContentAsync(It.IsAny<CancellationToken>())).ReturnsAsync(() =>
-            {
-                lock (downloaded)
-                {
-                    downloaded.Add(name);
-                }
-
-                return Response.FromValue(BlobsModelFactory.BlobDownloadResult(content: BinaryData.FromBytes(bytes)), Mock.Of<Response>());
-            });
-            container.Setup(c => c.GetBlobClient(name)).Returns(blob.Object);
+            await InMemoryStorage.PutAsync(storage.Work, name, bytes);
         }
 
-        return container.Object;
+        var order = segments.Keys.Select(n => $"/devstoreaccount1/{storage.Options.WorkContainer}/{n}").ToList();
+        storage.Handler.ListOrder = listed => listed.OrderBy(p => order.IndexOf(p));
+        storage.Downloads.Clear();
+        return (storage.Work, storage.Downloads);
     }
 }

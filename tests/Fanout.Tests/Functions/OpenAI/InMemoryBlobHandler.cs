@@ -19,6 +19,9 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
     /// <summary>The paths (<c>/container/blob</c>) stored so far.</summary>
     public ICollection<string> Paths => _blobs.Keys;
 
+    /// <summary>Reorders a listing's paths (default: ordinal order, as Blob storage lists), to test readers that must not depend on it.</summary>
+    public Func<IEnumerable<string>, IEnumerable<string>>? ListOrder { get; set; }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = Uri.UnescapeDataString(request.RequestUri!.AbsolutePath);
@@ -105,7 +108,8 @@ internal sealed class InMemoryBlobHandler : HttpMessageHandler
     private HttpResponseMessage List(string containerPath, string prefix)
     {
         var container = containerPath.TrimEnd('/') + "/";
-        var blobs = _blobs.Where(b => b.Key.StartsWith(container + prefix, StringComparison.Ordinal)).OrderBy(b => b.Key, StringComparer.Ordinal)
+        var paths = _blobs.Keys.Where(k => k.StartsWith(container + prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        var blobs = (ListOrder?.Invoke(paths) ?? paths).Select(k => (Key: k, Value: _blobs[k]))
             .Select(b => new XElement(
                 "Blob",
                 new XElement("Name", b.Key[container.Length..]),

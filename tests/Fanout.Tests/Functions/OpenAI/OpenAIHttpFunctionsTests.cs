@@ -69,7 +69,7 @@ public sealed class OpenAIHttpFunctionsTests : IDisposable
         var (status, _, body) = await OpenAIFunctionsFixture.RunAsync(upload, await app.Functions.UploadFileAsync(upload, default));
 
         Assert.Equal(413, status);
-        AssertError(body, "batch_too_large", $"The file is too large: The body exceeds the limit of {(1024 * 1024) + 16} bytes..");
+        AssertError(body, "batch_too_large", $"The file is too large: the body is larger than {(1024 * 1024) + 16} bytes.");
     }
 
     [Theory]

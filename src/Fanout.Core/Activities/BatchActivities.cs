@@ -6,41 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Fanout.Core.Activities;
 
-/// <summary>Runs one prompt: see <see cref="PromptExecutor"/>.</summary>
-public sealed class PromptActivity(PromptExecutor executor) : TaskActivity<PromptWorkItem, PromptOutcome>
-{
-    /// <inheritdoc />
-    public override Task<PromptOutcome> RunAsync(TaskActivityContext context, PromptWorkItem input)
-        => executor.ExecuteAsync(input, CancellationToken.None);
-}
-
-/// <summary>Validates and chunks a dropped blob: see <see cref="BatchActivities.PrepareAsync"/>.</summary>
-public sealed class PrepareBatchActivity(BatchActivities activities) : TaskActivity<PrepareInput, PreparedBatch>
-{
-    /// <inheritdoc />
-    public override Task<PreparedBatch> RunAsync(TaskActivityContext context, PrepareInput input)
-        => activities.PrepareAsync(input, CancellationToken.None);
-}
-
-/// <summary>Finds lines with no stored result: see <see cref="BatchActivities.CheckResultsAsync"/>.</summary>
-public sealed class CheckResultsActivity(BatchActivities activities) : TaskActivity<ResultCheckInput, ResultCheck>
-{
-    /// <inheritdoc />
-    public override Task<ResultCheck> RunAsync(TaskActivityContext context, ResultCheckInput input)
-        => activities.CheckResultsAsync(input, CancellationToken.None);
-}
-
-/// <summary>Commits the ordered output: see <see cref="BatchActivities.FinalizeAsync"/>.</summary>
-public sealed class FinalizeBatchActivity(BatchActivities activities, Microsoft.DurableTask.Client.DurableTaskClient client) : TaskActivity<FinalizeInput, bool>
-{
-    /// <inheritdoc />
-    public override async Task<bool> RunAsync(TaskActivityContext context, FinalizeInput input)
-    {
-        await activities.FinalizeAsync(input, CancellationToken.None, client).ConfigureAwait(false);
-        return true;
-    }
-}
-
 /// <summary>The batch-level activities, host-agnostic (the Functions app and the portable host both call these).</summary>
 public sealed partial class BatchActivities(BatchStore store, BatchPreparer preparer, ILogger<BatchActivities> logger, Webhooks.BatchWebhooks? webhooks = null)
 {

@@ -4,29 +4,6 @@ using Fanout.Core.Models;
 
 namespace Fanout.Core.OpenAICompat;
 
-/// <summary>OpenAI's batch <c>errors</c> object.</summary>
-public sealed record OpenAIBatchErrors(IReadOnlyList<OpenAIBatchError> Data)
-{
-    /// <summary>Always "list".</summary>
-    public string Object => "list";
-}
-
-/// <summary>One entry of <see cref="OpenAIBatchErrors"/>.</summary>
-public sealed record OpenAIBatchError(string Code, string Message, string? Param = null, int? Line = null);
-
-/// <summary>OpenAI's batch usage shape.</summary>
-public sealed record OpenAIBatchUsage(long InputTokens, long OutputTokens)
-{
-    /// <summary>Input + output tokens.</summary>
-    public long TotalTokens => InputTokens + OutputTokens;
-
-    /// <summary>Fanout does not see cached tokens: always 0.</summary>
-    public object InputTokensDetails => new { cached_tokens = 0 };
-
-    /// <summary>Fanout does not see reasoning tokens: always 0.</summary>
-    public object OutputTokensDetails => new { reasoning_tokens = 0 };
-}
-
 /// <summary>OpenAI's batch object (API.md, "OpenAI-compatible Batch surface"), plus Fanout's <c>max_concurrency</c>.</summary>
 public sealed record OpenAIBatchObject
 {
