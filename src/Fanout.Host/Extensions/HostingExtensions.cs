@@ -4,7 +4,7 @@ using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Retention;
 using Fanout.Core.Storage;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.Host.Security;
 using Fanout.Host.Services;
 using Fanout.LocalDev;
@@ -88,19 +88,7 @@ public static class HostingExtensions
         builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation(
             o => o.Filter = context => HostRequests.ShouldRecord(context, includeInternal)));
 
-        var durable = config.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new DurableBackendOptions();
-        if (config["backend"] is { Length: > 0 } backend)
-        {
-            durable.Backend = Enum.Parse<DurableBackendKind>(backend.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
-        }
-
-        durable.StorageConnectionString ??= config["Fanout:Storage:ConnectionString"];
-        if (config.GetSection(DurableBackendOptions.SectionName)["MaxConcurrentActivities"] is null)
-        {
-            durable.MaxConcurrentActivities = Math.Max(durable.MaxConcurrentActivities, batch.MaxConcurrencyLimit);
-        }
-
-        // Ctrl+C / SIGTERM is bounded: the drain gets half of the shutdown time, the ordered stop the rest.
+        // Ctrl+C / SIGTERM is bounded: the worker lets running calls finish within it, the backstop ends the rest.
         var shutdownTimeout = config.GetValue(ShutdownBackstop.Key, ShutdownBackstop.DefaultTimeout);
         if (shutdownTimeout <= TimeSpan.Zero)
         {
@@ -110,12 +98,21 @@ public static class HostingExtensions
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
         builder.Services.AddHostedService(sp => new ShutdownBackstop(
             sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ShutdownBackstop>>(), shutdownTimeout));
-        if (config.GetSection(DurableBackendOptions.SectionName)["DrainTimeout"] is null)
-        {
-            durable.DrainTimeout = TimeSpan.FromTicks(Math.Min(durable.DrainTimeout.Ticks, shutdownTimeout.Ticks / 2));
-        }
 
-        builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());
+        // Derived defaults: the batches' storage, and room for the largest batch cap.
+        var storage = config["Fanout:Storage:ConnectionString"];
+        var backend = config["backend"];
+        builder.Services.AddFanoutDurableBackend(r => r.AddFanoutTasks())
+            .PostConfigure(o =>
+            {
+                if (backend is { Length: > 0 })
+                {
+                    o.Backend = Enum.Parse<DurableBackendKind>(backend.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
+                }
+
+                o.StorageConnectionString ??= storage;
+                o.MaxConcurrentActivities ??= Math.Max(200, batch.MaxConcurrencyLimit);
+            });
         if (config.GetValue("Fanout:Host:WatchBlobs", true))
         {
             builder.Services.AddHostedService<BlobDropWatcher>();
@@ -125,6 +122,8 @@ public static class HostingExtensions
         builder.Services.AddHostedService<Retention.HistoryRetentionService>();
 
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         return embedded;
     }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,11 +48,11 @@ public sealed class DurableTestHost : IAsyncDisposable
         builder.Logging.AddProvider(new ProblemRecorder(problems));
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Services.AddSingleton(probe);
-        builder.Services.AddFanoutDurableBackend(options, tasks =>
+        builder.Services.AddFanoutDurableBackend(tasks =>
         {
             tasks.AddOrchestrator<SlidingWindowTestOrchestrator>();
             tasks.AddActivity<ProbeTestActivity>();
-        });
+        }).Configure(options.CopyTo);
 
         IHost host = builder.Build();
         try
@@ -79,7 +79,7 @@ public sealed class DurableTestHost : IAsyncDisposable
     public Task<string> ScheduleAsync(SlidingWindowInput input, CancellationToken cancellationToken) =>
         Client.ScheduleNewOrchestrationInstanceAsync(nameof(SlidingWindowTestOrchestrator), input, cancellationToken);
 
-    /// <summary>Stops the host gracefully (drain, worker, sidecar, orchestration service).</summary>
+    /// <summary>Stops the host gracefully (worker and orchestration service, client endpoint).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         stopped = true;

@@ -1,6 +1,6 @@
 using Microsoft.DurableTask.Client;
 
-namespace Fanout.Host.Durable;
+namespace Fanout.IntegrationTests.Durable;
 
 /// <summary>Client helpers that work the same on every backend behind the in-process sidecar.</summary>
 public static class DurableClientExtensions

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Fanout.LocalDev;
 
-namespace Fanout.Host.Durable;
+namespace Fanout.Durable;
 
-/// <summary>The loopback address of the in-process gRPC sidecar that the worker and the client connect to.</summary>
+/// <summary>The loopback address of the in-process gRPC endpoint that the Durable Task client connects to.</summary>
 internal sealed class SidecarEndpoint
 {
     /// <summary>Initializes a new instance of the <see cref="SidecarEndpoint"/> class; port null picks a free one.</summary>
@@ -13,9 +13,9 @@ internal sealed class SidecarEndpoint
         Address = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
     }
 
-    /// <summary>Gets the loopback port the sidecar listens on.</summary>
+    /// <summary>Gets the loopback port the endpoint listens on.</summary>
     public int Port { get; }
 
-    /// <summary>Gets the sidecar's address (HTTP/2 without TLS).</summary>
+    /// <summary>Gets the endpoint's address (HTTP/2 without TLS).</summary>
     public Uri Address { get; }
 }
