@@ -7,13 +7,13 @@ namespace Fanout.Durable;
 
 /// <summary>
 /// Creates the orchestration service and its queues, tables and containers, and serves the Durable Task client on a
-/// loopback gRPC endpoint (<see cref="SidecarHostBuilder"/>). Registered before the worker
+/// loopback gRPC endpoint (<see cref="ClientEndpointHost"/>). Registered before the worker
 /// (<see cref="TaskHubWorkerDurableTaskWorker"/>), so it starts first and stops last; the worker starts and stops the
 /// service's dispatch.
 /// </summary>
 internal sealed partial class DurableBackendHostedService(
     IOptions<DurableBackendOptions> options,
-    SidecarEndpoint endpoint,
+    ClientEndpoint endpoint,
     ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     readonly ILogger logger = loggerFactory.CreateLogger<DurableBackendHostedService>();
@@ -32,7 +32,7 @@ internal sealed partial class DurableBackendHostedService(
         await service.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
 
         // No worker connects to this endpoint, so it never dispatches: it only answers the client.
-        clientEndpoint = SidecarHostBuilder.Build(service, (IOrchestrationServiceClient)service, endpoint, loggerFactory);
+        clientEndpoint = ClientEndpointHost.Build(service, (IOrchestrationServiceClient)service, endpoint, loggerFactory);
         try
         {
             await clientEndpoint.StartAsync(cancellationToken).ConfigureAwait(false);

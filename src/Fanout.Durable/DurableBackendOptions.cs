@@ -26,12 +26,6 @@ public sealed class DurableBackendOptions
     public int? MaxConcurrentActivities { get; set; }
 
     /// <summary>
-    /// Gets or sets how many activity fetches run against Azure Storage at once (each is one queue round trip, and
-    /// each polls the queue when idle: a billed transaction); 1 is the library's own single fetch loop.
-    /// </summary>
-    public int ActivityFetchers { get; set; } = 2;
-
-    /// <summary>
     /// Gets or sets how many starts in a row an orchestration may die in (its episode takes the host down, or fails in
     /// the backend) before its batch fails instead of being run again at every start; 0 turns the bound off.
     /// </summary>

@@ -33,14 +33,13 @@ public static partial class DurableBackendServiceCollectionExtensions
         OptionsBuilder<DurableBackendOptions> options = services.AddOptions<DurableBackendOptions>()
             .BindConfiguration(DurableBackendOptions.SectionName)
             .Validate(o => o.Backend == DurableBackendKind.Memory || !string.IsNullOrWhiteSpace(o.StorageConnectionString), Key + "StorageConnectionString (or Fanout:Storage:ConnectionString) is required for the AzureStorage backend.")
-            .Validate(o => TaskHubName().IsMatch(o.TaskHubName ?? string.Empty), Key + "TaskHubName is 3-45 letters or digits and starts with a letter.")
+            .Validate(o => TaskHubName().IsMatch(o.TaskHubName ?? string.Empty), Key + "TaskHubName must be a task hub name: 3-45 letters or digits, starting with a letter.")
             .Validate(o => o.PartitionCount is >= 1 and <= 16, Key + "PartitionCount must be between 1 and 16.")
             .Validate(o => o.MaxConcurrentActivities is null or (>= 1 and <= 10_000), Key + "MaxConcurrentActivities must be between 1 and 10000.")
-            .Validate(o => o.ActivityFetchers is >= 1 and <= 64, Key + "ActivityFetchers must be between 1 and 64.")
             .Validate(o => o.MaxEpisodeAttempts is >= 0 and <= 1_000, Key + "MaxEpisodeAttempts must be between 0 (no bound) and 1000.")
             .ValidateOnStart();
 
-        services.AddSingleton(_ => new SidecarEndpoint(null));
+        services.AddSingleton(_ => new ClientEndpoint(null));
 
         // Hosted services start in registration order and stop in reverse: the service comes before the worker.
         services.AddSingleton<DurableBackendHostedService>();
@@ -57,7 +56,7 @@ public static partial class DurableBackendServiceCollectionExtensions
             builder.RegisterDirectly();
         });
         services.AddOptions<GrpcDurableTaskClientOptions>(Options.DefaultName)
-            .Configure<SidecarEndpoint>((client, endpoint) => client.Address = endpoint.Address.ToString());
+            .Configure<ClientEndpoint>((client, endpoint) => client.Address = endpoint.Address.ToString());
         return options;
     }
 

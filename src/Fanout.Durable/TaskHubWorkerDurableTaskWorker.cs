@@ -16,8 +16,8 @@ namespace Fanout.Durable;
 /// Runs our orchestrators and activities on DurableTask.Core's own <see cref="TaskHubWorker"/>, directly on the
 /// orchestration service, through the public <see cref="DurableTaskShimFactory"/>. The library's dispatchers fetch,
 /// renew locks, keep extended sessions (the orchestration executor stays cached between episodes) and, at a graceful
-/// stop, let running work items finish before the service stops and releases its leases. Ours are the dispatch widths
-/// (<see cref="DispatchWidth"/>) and the poison bound (<see cref="PoisonBound"/>, dispatcher middleware).
+/// stop, let running work items finish before the service stops and releases its leases. Ours are the poison bound
+/// (<see cref="PoisonBound"/>, dispatcher middleware) and, on the in-memory service only, <see cref="MemoryServiceLimits"/>.
 /// </summary>
 /// <remarks>
 /// Registered with <c>UseBuildTarget</c>, so the Durable Task worker builder passes the name and the task factory built
@@ -65,11 +65,10 @@ internal sealed class TaskHubWorkerDurableTaskWorker : DurableTaskWorker
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         bool azureStorage = settings.Backend == DurableBackendKind.AzureStorage;
-        IOrchestrationService service = new DispatchWidth(
-            backend.OrchestrationService,
-            azureStorage ? settings.ActivityFetchers : 1,
-            OrchestrationServiceFactory.MaxConcurrentActivities(settings),
-            OrchestrationServiceFactory.MaxConcurrentOrchestrations);
+        IOrchestrationService service = azureStorage
+            ? backend.OrchestrationService
+            : new MemoryServiceLimits(
+                backend.OrchestrationService, OrchestrationServiceFactory.MaxConcurrentActivities(settings), OrchestrationServiceFactory.MaxConcurrentOrchestrations);
         worker = new TaskHubWorker(service, new ShimOrchestrationManager(Factory, services, shims), new ShimActivityManager(), loggerFactory)
         {
             // The shim's orchestrations report failures as FailureDetails, as the gRPC worker does.

@@ -12,9 +12,9 @@ public sealed class ConfigurationTests
     [InlineData("Fanout:Batch:DefaultMaxConcurrency", "5000", "Fanout:Batch:DefaultMaxConcurrency")]
     [InlineData("Fanout:OpenAI:Endpoint", "not a uri", "Fanout:OpenAI:Endpoint")]
     [InlineData("Fanout:OpenAI:TimeoutSeconds", "-1", "Fanout:OpenAI:TimeoutSeconds")]
-    [InlineData("Fanout:Durable:PartitionCount", "99", "PartitionCount")]
+    [InlineData("Fanout:Durable:PartitionCount", "99", "Fanout:Durable:PartitionCount must be between 1 and 16")]
     [InlineData("Fanout:OpenAI:Pool:0:Deployment", "gpt-4o-mini", "Fanout:OpenAI:Pool:0:Endpoint must be set")]
-    [InlineData("Fanout:Durable:TaskHubName", "bad hub!", "task hub")]
+    [InlineData("Fanout:Durable:TaskHubName", "bad hub!", "Fanout:Durable:TaskHubName must be a task hub name")]
     public async Task Bad_setting_stops_the_host_with_a_message_naming_it(string key, string value, string named)
     {
         var settings = new Dictionary<string, string>

@@ -14,13 +14,13 @@ namespace Fanout.Durable;
 /// Builds the Durable Task client's endpoint: the test host's <see cref="TaskHubGrpcServer"/> on its own loopback Kestrel.
 /// It only answers the client (start, query, raise, purge): no worker connects to it.
 /// </summary>
-internal static class SidecarHostBuilder
+internal static class ClientEndpointHost
 {
-    /// <summary>Builds the sidecar host (not started) over <paramref name="orchestrationService"/> and <paramref name="client"/>.</summary>
+    /// <summary>Builds the endpoint's host (not started) over <paramref name="orchestrationService"/> and <paramref name="client"/>.</summary>
     public static IHost Build(
         IOrchestrationService orchestrationService,
         IOrchestrationServiceClient client,
-        SidecarEndpoint endpoint,
+        ClientEndpoint endpoint,
         ILoggerFactory loggerFactory)
     {
         // A bare HostBuilder, not Host.CreateDefaultBuilder: no appsettings, no environment variables and,

@@ -4,10 +4,10 @@ using Fanout.LocalDev;
 namespace Fanout.Durable;
 
 /// <summary>The loopback address of the in-process gRPC endpoint that the Durable Task client connects to.</summary>
-internal sealed class SidecarEndpoint
+internal sealed class ClientEndpoint
 {
-    /// <summary>Initializes a new instance of the <see cref="SidecarEndpoint"/> class; port null picks a free one.</summary>
-    public SidecarEndpoint(int? port)
+    /// <summary>Initializes a new instance of the <see cref="ClientEndpoint"/> class; port null picks a free one.</summary>
+    public ClientEndpoint(int? port)
     {
         Port = port ?? FreePorts.GetLoopbackPort();
         Address = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");

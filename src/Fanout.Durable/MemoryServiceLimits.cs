@@ -2,13 +2,13 @@ using DurableTask.Core;
 
 namespace Fanout.Durable;
 
-// MEASURED-REASON
+// Kept: the in-memory service reports the processor count (2 on this machine) as its limits; TaskHubWorker would run 2 calls at a time under a cap of 50.
 /// <summary>
-/// A decorator of the orchestration service that changes only the widths <see cref="TaskHubWorker"/> reads from it:
-/// how many activity fetch loops run (Azure Storage fixes it at 1, one queue round trip per activity start) and the
-/// concurrency limits (the in-memory service fixes them at the processor count). Every call goes to the inner service.
+/// A decorator of the in-memory orchestration service (tests and benchmarks) that changes only the concurrency limits
+/// <see cref="TaskHubWorker"/> reads from it; every call goes to the inner service. Azure Storage takes its limits from
+/// its settings and needs none.
 /// </summary>
-internal sealed class DispatchWidth(IOrchestrationService inner, int activityFetchers, int maxActivities, int maxOrchestrations) : IOrchestrationService
+internal sealed class MemoryServiceLimits(IOrchestrationService inner, int maxActivities, int maxOrchestrations) : IOrchestrationService
 {
     public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
 
@@ -16,7 +16,7 @@ internal sealed class DispatchWidth(IOrchestrationService inner, int activityFet
 
     public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
 
-    public int TaskActivityDispatcherCount => activityFetchers;
+    public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
 
     public int MaxConcurrentTaskActivityWorkItems => maxActivities;
 
