@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace Fanout.IntegrationTests.Durable;
 
-/// <summary>The Azure Storage backend on a private Azurite, through the in-process sidecar.</summary>
+/// <summary>The Azure Storage backend on a private Azurite, through TaskHubWorker.</summary>
 public sealed class AzureStorageBackendTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     static readonly TimeSpan TestTimeout = TimeSpan.FromMinutes(3);

@@ -23,13 +23,13 @@ public sealed class DurableTestHost : IAsyncDisposable
         Probe = host.Services.GetRequiredService<ActivityProbe>();
     }
 
-    /// <summary>Gets the Durable Task client connected to the host's sidecar.</summary>
+    /// <summary>Gets the Durable Task client connected to the host's client endpoint.</summary>
     public DurableTaskClient Client { get; }
 
     /// <summary>Gets the host's activity probe.</summary>
     public ActivityProbe Probe { get; }
 
-    /// <summary>Gets the warnings and errors Durable Task (storage, sidecar, worker) logged so far.</summary>
+    /// <summary>Gets the warnings and errors Durable Task (storage, client endpoint, worker) logged so far.</summary>
     public ConcurrentQueue<string> Problems { get; }
 
     /// <summary>Builds and starts a host on the given backend options.</summary>
