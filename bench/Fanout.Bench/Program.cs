@@ -9,7 +9,7 @@ using Fanout.Bench.Reporting;
 using Fanout.Bench.Runners;
 using Fanout.Bench.Scenarios;
 using Fanout.Bench.Storage;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.LocalDev;
 using Fanout.Simulator;
 

@@ -48,7 +48,6 @@ internal static class CacheBench
             ["Fanout:OpenAI:Endpoint"] = simulator.BaseUri.ToString(),
             ["Fanout:OpenAI:ApiKey"] = "sim",
             ["Fanout:Durable:Backend"] = "Memory",
-            ["Fanout:Durable:DrainTimeout"] = "00:00:00",
         });
         builder.Configuration.AddCommandLine([.. hostOverrides]);
         builder.Logging.ClearProviders();

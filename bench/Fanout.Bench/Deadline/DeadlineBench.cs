@@ -63,7 +63,6 @@ internal static class DeadlineBench
             ["Fanout:Pricing:gpt-4o-mini:InputPerMillion"] = "0.15",
             ["Fanout:Pricing:gpt-4o-mini:OutputPerMillion"] = "0.60",
             ["Fanout:Durable:Backend"] = "Memory",
-            ["Fanout:Durable:DrainTimeout"] = "00:00:00",
         });
         builder.Configuration.AddCommandLine([.. hostOverrides]);
         builder.Logging.ClearProviders();

@@ -4,7 +4,7 @@ using System.Text;
 using Fanout.Bench.Measuring;
 using Fanout.Bench.Reporting;
 using Fanout.Bench.Runners;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;
 

@@ -8,8 +8,8 @@ using Azure.Storage.Queues;
 using Fanout.Bench.Measuring;
 using Fanout.Bench.Reporting;
 using Fanout.Bench.Scenarios;
+using Fanout.Durable;
 using Fanout.Host.Apis;
-using Fanout.Host.Durable;
 using Fanout.Host.Extensions;
 using Fanout.Simulator;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -62,9 +62,6 @@ internal static class FanoutRunner
             ["Fanout:OpenAI:ApiKey"] = "sim",
             ["Fanout:Durable:Backend"] = backend.ToString(),
             ["Fanout:Durable:TaskHubName"] = taskHub,
-
-            // The task hub is thrown away after the run: no need to drain it on stop.
-            ["Fanout:Durable:DrainTimeout"] = "00:00:00",
             ["Fanout:Host:MaxEventStreams"] = Math.Max(200, scenario.Watchers).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         if (scenario.CallTimeoutSeconds > 0)

@@ -92,7 +92,8 @@ public static class BatchObjects
 
     private static string? TerminationReason(OrchestrationMetadata meta)
     {
-        if (meta.RuntimeStatus != OrchestrationRuntimeStatus.Terminated || string.IsNullOrEmpty(meta.SerializedOutput))
+        // Terminated, or failed by the portable host's poison bound: the reason is the output, a JSON string.
+        if (meta.RuntimeStatus is not (OrchestrationRuntimeStatus.Terminated or OrchestrationRuntimeStatus.Failed) || string.IsNullOrEmpty(meta.SerializedOutput))
         {
             return null;
         }

@@ -5,7 +5,7 @@ using Fanout.Core.Options;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Retention;
 using Fanout.Core.Storage;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.Host.Security;
 using Fanout.Host.Services;
 using Fanout.LocalDev;
@@ -110,30 +110,26 @@ public static class HostingExtensions
         builder.Services.AddFanoutOpenTelemetry(config, "fanout-host")?.WithTracing(t => t.AddAspNetCoreInstrumentation(
             o => o.Filter = context => HostRequests.ShouldRecord(context, includeInternal)));
 
-        var durable = config.GetSection(DurableBackendOptions.SectionName).Get<DurableBackendOptions>() ?? new DurableBackendOptions();
-        if (config["backend"] is { Length: > 0 } backend)
-        {
-            durable.Backend = Enum.Parse<DurableBackendKind>(backend.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
-        }
-
-        durable.StorageConnectionString ??= storageConnection;
-        if (config.GetSection(DurableBackendOptions.SectionName)["MaxConcurrentActivities"] is null)
-        {
-            durable.MaxConcurrentActivities = Math.Max(durable.MaxConcurrentActivities, batch.MaxConcurrencyLimit);
-        }
-
-        // Ctrl+C / SIGTERM is bounded: the drain gets half of the shutdown time, the ordered stop the rest.
+        // Ctrl+C / SIGTERM is bounded: the worker lets running calls finish within it, the backstop ends the rest.
         var shutdownTimeout = host.ShutdownTimeout;
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout);
         builder.Services.AddHostedService(sp => new ShutdownBackstop(
             sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ShutdownBackstop>>(), shutdownTimeout));
-        if (config.GetSection(DurableBackendOptions.SectionName)["DrainTimeout"] is null)
-        {
-            durable.DrainTimeout = TimeSpan.FromTicks(Math.Min(durable.DrainTimeout.Ticks, shutdownTimeout.Ticks / 2));
-        }
 
-        builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());
+        // Derived defaults: the batches' storage (the embedded Azurite's when it runs), and room for the largest batch cap.
+        var backend = config["backend"];
+        builder.Services.AddFanoutDurableBackend(r => r.AddFanoutTasks())
+            .PostConfigure(o =>
+            {
+                if (backend is { Length: > 0 })
+                {
+                    o.Backend = Enum.Parse<DurableBackendKind>(backend.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true);
+                }
+
+                o.StorageConnectionString ??= storageConnection;
+                o.MaxConcurrentActivities ??= Math.Max(200, batch.MaxConcurrencyLimit);
+            });
         if (host.WatchBlobs)
         {
             builder.Services.AddHostedService<BlobDropWatcher>();
@@ -143,6 +139,8 @@ public static class HostingExtensions
         builder.Services.AddHostedService<Retention.HistoryRetentionService>();
 
         builder.Logging.AddFilter("Azure", LogLevel.Warning);
+        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.DurableTask", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         return embedded;
     }

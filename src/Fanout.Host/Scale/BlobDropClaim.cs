@@ -3,6 +3,7 @@ using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Fanout.Durable;
 
 namespace Fanout.Host.Scale;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using Fanout.Core.Api;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 
 namespace Fanout.Host.Scale;
 
@@ -18,12 +18,12 @@ public static class WorkerRoutes
         var counter = new WorkerLineCounter();
         app.Lifetime.ApplicationStopped.Register(counter.Dispose);
         var startedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        app.MapGet("/healthz/worker", (DurableBackendOptions options) => Results.Json(
+        app.MapGet("/healthz/worker", (Microsoft.Extensions.Options.IOptions<DurableBackendOptions> durable) => Results.Json(
             new WorkerReply(new WorkerInfo(
-                WorkerIdentity.Of(options),
+                WorkerIdentity.Of(durable.Value),
                 Environment.ProcessId,
-                options.TaskHubName,
-                options.PartitionCount,
+                durable.Value.TaskHubName,
+                durable.Value.PartitionCount,
                 startedAt,
                 counter.Succeeded + counter.Failed,
                 counter.Succeeded,

@@ -1,6 +1,6 @@
 using Fanout.Core.Activities;
 using Fanout.Core.Models;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;

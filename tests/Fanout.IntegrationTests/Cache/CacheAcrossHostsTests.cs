@@ -1,7 +1,7 @@
 using Fanout.Core.Cache;
 using Fanout.Core.Models;
 using Fanout.Core.Orchestrations;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator.Options;
 using Microsoft.DurableTask;
@@ -62,9 +62,5 @@ public sealed class CacheAcrossHostsTests(AzuriteFixture azurite, ITestOutputHel
         durable.TaskHubName = hub;
         durable.WorkerId = worker;
         durable.PartitionCount = 2;
-        durable.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(200);
-        durable.LeaseAcquireInterval = TimeSpan.FromSeconds(1);
-        durable.LeaseInterval = TimeSpan.FromSeconds(5);
-        durable.DrainTimeout = TimeSpan.FromSeconds(1);
     }
 }

@@ -6,7 +6,7 @@ using Fanout.Core.Cache;
 using Fanout.Core.Models;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Service;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator.Options;
 using Microsoft.DurableTask;

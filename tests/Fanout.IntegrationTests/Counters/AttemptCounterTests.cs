@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Fanout.Core.Api;
 using Fanout.Core.Models;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;

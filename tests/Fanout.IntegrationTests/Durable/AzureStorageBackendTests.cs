@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Microsoft.DurableTask.Client;
 using Xunit;
@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace Fanout.IntegrationTests.Durable;
 
-/// <summary>The Azure Storage backend on a private Azurite, through the in-process sidecar.</summary>
+/// <summary>The Azure Storage backend on a private Azurite, through TaskHubWorker.</summary>
 public sealed class AzureStorageBackendTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     static readonly TimeSpan TestTimeout = TimeSpan.FromMinutes(3);
@@ -33,10 +33,9 @@ public sealed class AzureStorageBackendTests(AzuriteFixture azurite, ITestOutput
     [Fact]
     public async Task Activity_running_longer_than_the_visibility_timeout_keeps_its_lock_and_runs_once()
     {
-        // Arrange: the sidecar never renews locks; without our renewal the message would reappear after 30 s.
+        // Arrange: a call longer than the 30 s visibility timeout; the dispatcher renews its lock, or it would reappear.
         using CancellationTokenSource timeout = new(TestTimeout);
         DurableBackendOptions options = DurableTestOptions.AzureStorage(azurite.ConnectionString);
-        options.WorkItemVisibilityTimeout = TimeSpan.FromSeconds(30);
         await using DurableTestHost host = await DurableTestHost.StartAsync(options, output, TimeSpan.FromSeconds(45), timeout.Token);
 
         // Act
@@ -67,8 +66,8 @@ public sealed class AzureStorageBackendTests(AzuriteFixture azurite, ITestOutput
                 await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
             }
 
-            // Act 1: stop mid-run; the drain lets running activities finish and records their results. The only
-            // warning allowed is Azure Storage's note that an activity fetched during the drain went back unrun.
+            // Act 1: stop mid-run; the dispatchers let running activities finish and record their results. The only
+            // warning allowed is Azure Storage's note that an activity fetched during the stop went back unrun.
             Stopwatch stopping = Stopwatch.StartNew();
             await first.StopAsync(timeout.Token);
             completedByFirst = first.Probe.Completed;
@@ -91,43 +90,5 @@ public sealed class AzureStorageBackendTests(AzuriteFixture azurite, ITestOutput
         Assert.Equal(Count, completedByFirst + second.Probe.Completed);
         Assert.All(firstProblems, problem => Assert.Contains("Abandoning [TaskScheduled", problem, StringComparison.Ordinal));
         Assert.Empty(second.Problems);
-    }
-
-    [Fact]
-    public async Task Activities_still_running_when_the_drain_times_out_are_rerun_at_once_by_the_next_host()
-    {
-        // Arrange: the first host's activities never finish, so its drain times out with the whole window in flight.
-        const int Count = 60;
-        const int Window = 20;
-        using CancellationTokenSource timeout = new(TestTimeout);
-        DurableBackendOptions options = DurableTestOptions.AzureStorage(azurite.ConnectionString);
-        options.DrainTimeout = TimeSpan.FromSeconds(1);
-        ActivityProbe stuck = new() { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        string instanceId;
-        await using (DurableTestHost first = await DurableTestHost.StartAsync(options, output, stuck, timeout.Token))
-        {
-            instanceId = await first.ScheduleAsync(new SlidingWindowInput(Count, Window), timeout.Token);
-            while (stuck.Started < Window)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
-            }
-
-            // Act 1
-            await first.StopAsync(timeout.Token);
-        }
-
-        stuck.Gate.SetResult();
-
-        // Act 2: without the hand-back these would stay invisible for the whole visibility timeout.
-        Stopwatch resume = Stopwatch.StartNew();
-        await using DurableTestHost second = await DurableTestHost.StartAsync(options, output, TimeSpan.Zero, timeout.Token);
-        OrchestrationMetadata result = await second.Client.WaitForCompletionByPollingAsync(instanceId, TimeSpan.FromMilliseconds(100), timeout.Token);
-        output.WriteLine($"Second host ran {second.Probe.Completed} activities; start to completion took {resume.ElapsedMilliseconds} ms.");
-
-        // Assert
-        Assert.Equal(OrchestrationRuntimeStatus.Completed, result.RuntimeStatus);
-        Assert.Equal(SlidingWindowTestOrchestrator.ExpectedSum(Count), result.ReadOutputAs<long>());
-        Assert.Equal(Count, second.Probe.Completed);
-        Assert.True(resume.Elapsed < options.WorkItemVisibilityTimeout, "The handed-back activities ran before their visibility timeout.");
     }
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,13 +23,13 @@ public sealed class DurableTestHost : IAsyncDisposable
         Probe = host.Services.GetRequiredService<ActivityProbe>();
     }
 
-    /// <summary>Gets the Durable Task client connected to the host's sidecar.</summary>
+    /// <summary>Gets the Durable Task client connected to the host's client endpoint.</summary>
     public DurableTaskClient Client { get; }
 
     /// <summary>Gets the host's activity probe.</summary>
     public ActivityProbe Probe { get; }
 
-    /// <summary>Gets the warnings and errors Durable Task (storage, sidecar, worker) logged so far.</summary>
+    /// <summary>Gets the warnings and errors Durable Task (storage, client endpoint, worker) logged so far.</summary>
     public ConcurrentQueue<string> Problems { get; }
 
     /// <summary>Builds and starts a host on the given backend options.</summary>
@@ -48,11 +48,11 @@ public sealed class DurableTestHost : IAsyncDisposable
         builder.Logging.AddProvider(new ProblemRecorder(problems));
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Services.AddSingleton(probe);
-        builder.Services.AddFanoutDurableBackend(options, tasks =>
+        builder.Services.AddFanoutDurableBackend(tasks =>
         {
             tasks.AddOrchestrator<SlidingWindowTestOrchestrator>();
             tasks.AddActivity<ProbeTestActivity>();
-        });
+        }).Configure(options.CopyTo);
 
         IHost host = builder.Build();
         try
@@ -79,7 +79,7 @@ public sealed class DurableTestHost : IAsyncDisposable
     public Task<string> ScheduleAsync(SlidingWindowInput input, CancellationToken cancellationToken) =>
         Client.ScheduleNewOrchestrationInstanceAsync(nameof(SlidingWindowTestOrchestrator), input, cancellationToken);
 
-    /// <summary>Stops the host gracefully (drain, worker, sidecar, orchestration service).</summary>
+    /// <summary>Stops the host gracefully (worker and orchestration service, client endpoint).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         stopped = true;

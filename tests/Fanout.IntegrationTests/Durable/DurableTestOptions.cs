@@ -1,4 +1,4 @@
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 
 namespace Fanout.IntegrationTests.Durable;
@@ -13,9 +13,7 @@ public static class DurableTestOptions
         StorageConnectionString = connectionString,
         TaskHubName = AzuriteFixture.UniqueTaskHubName(),
         PartitionCount = 2,
-        MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
         MaxConcurrentActivities = 200,
-        MaxConcurrentOrchestrations = 20,
     };
 
     /// <summary>The in-memory backend.</summary>
@@ -23,6 +21,14 @@ public static class DurableTestOptions
     {
         Backend = DurableBackendKind.Memory,
         MaxConcurrentActivities = 200,
-        MaxConcurrentOrchestrations = 20,
     };
+
+    /// <summary>Copies every setting of <paramref name="from"/> onto the bound options <paramref name="to"/>.</summary>
+    public static void CopyTo(this DurableBackendOptions from, DurableBackendOptions to)
+    {
+        foreach (var property in typeof(DurableBackendOptions).GetProperties())
+        {
+            property.SetValue(to, property.GetValue(from));
+        }
+    }
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Microsoft.DurableTask.Client;
 using Xunit;

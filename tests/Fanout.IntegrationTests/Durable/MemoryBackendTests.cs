@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Fanout.IntegrationTests.Durable;
 
-/// <summary>The in-memory backend through the same in-process sidecar.</summary>
+/// <summary>The in-memory backend on the same TaskHubWorker dispatch.</summary>
 public sealed class MemoryBackendTests(ITestOutputHelper output)
 {
     [Fact]

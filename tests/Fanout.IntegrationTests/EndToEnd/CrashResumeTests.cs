@@ -68,8 +68,6 @@ public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper o
             ["Fanout:Storage:OutputContainer"] = AzuriteFixture.UniqueContainerName("out"),
             ["Fanout:Storage:WorkContainer"] = AzuriteFixture.UniqueContainerName("work"),
             ["Fanout:Durable:TaskHubName"] = AzuriteFixture.UniqueTaskHubName("Crash"),
-            ["Fanout:Durable:WorkItemVisibilityTimeout"] = "00:00:30",
-            ["Fanout:Durable:ControlQueueVisibilityTimeout"] = "00:00:15",
             ["Fanout:OpenAI:Endpoint"] = simulator.BaseUri.ToString(),
             ["Fanout:OpenAI:ApiKey"] = "simulator",
             ["Fanout:Host:WatchBlobs"] = "false",

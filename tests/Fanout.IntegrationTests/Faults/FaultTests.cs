@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Fanout.Core.Models;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.LocalDev;
 using Fanout.Simulator;
@@ -78,12 +78,7 @@ public sealed class FaultTests(AzuriteFixture azurite, ITestOutputHelper output)
                 simulator,
                 DurableBackendKind.AzureStorage,
                 output,
-                FastRetries,
-                d =>
-                {
-                    d.WorkItemVisibilityTimeout = TimeSpan.FromSeconds(30);
-                    d.ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(15);
-                });
+                FastRetries);
             var batch = await app.StartBatchAsync(FanoutTestApp.Jsonl(300), maxConcurrency: 16);
             while (simulator.Stats.Succeeded < 100)
             {

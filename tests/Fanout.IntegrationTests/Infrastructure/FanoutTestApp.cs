@@ -5,7 +5,8 @@ using Fanout.Core.Api;
 using Fanout.Core.Models;
 using Fanout.Core.Orchestrations;
 using Fanout.Core.Storage;
-using Fanout.Host.Durable;
+using Fanout.Durable;
+using Fanout.IntegrationTests.Durable;
 using Fanout.Simulator;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
@@ -83,15 +84,15 @@ public sealed class FanoutTestApp : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         configureServices?.Invoke(builder.Services);
         builder.Services.AddFanoutCore();
-        var durable = new DurableBackendOptions
+        var taskHub = AzuriteFixture.UniqueTaskHubName("Fan");
+        builder.Services.AddFanoutDurableBackend(r => r.AddFanoutTasks()).Configure(durable =>
         {
-            Backend = backend,
-            StorageConnectionString = connectionString,
-            TaskHubName = AzuriteFixture.UniqueTaskHubName("Fan"),
-            MaxConcurrentActivities = 200,
-        };
-        configureDurable?.Invoke(durable);
-        builder.Services.AddFanoutDurableBackend(durable, r => r.AddFanoutTasks());
+            durable.Backend = backend;
+            durable.StorageConnectionString = connectionString;
+            durable.TaskHubName = taskHub;
+            durable.MaxConcurrentActivities = 200;
+            configureDurable?.Invoke(durable);
+        });
         var host = builder.Build();
         await host.StartAsync();
         return new FanoutTestApp(host);

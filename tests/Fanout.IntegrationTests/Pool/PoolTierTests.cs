@@ -3,7 +3,7 @@ using Fanout.Core.Api;
 using Fanout.Core.Cost;
 using Fanout.Core.Estimates;
 using Fanout.Core.Models;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;

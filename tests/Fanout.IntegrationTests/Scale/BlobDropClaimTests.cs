@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Fanout.Durable;
 using Fanout.Host.Scale;
 using Fanout.IntegrationTests.Infrastructure;
 using Xunit;

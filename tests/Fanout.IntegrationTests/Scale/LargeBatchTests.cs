@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Fanout.Core.Models;
 using Fanout.Core.Orchestrations;
-using Fanout.Host.Durable;
+using Fanout.Durable;
 using Fanout.IntegrationTests.Infrastructure;
 using Fanout.Simulator;
 using Fanout.Simulator.Options;

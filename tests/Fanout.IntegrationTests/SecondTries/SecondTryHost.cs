@@ -19,8 +19,6 @@ internal static class SecondTryHost
             ["Fanout:Storage:OutputContainer"] = AzuriteFixture.UniqueContainerName("out"),
             ["Fanout:Storage:WorkContainer"] = AzuriteFixture.UniqueContainerName("work"),
             ["Fanout:Durable:TaskHubName"] = AzuriteFixture.UniqueTaskHubName(hub),
-            ["Fanout:Durable:WorkItemVisibilityTimeout"] = "00:00:30",
-            ["Fanout:Durable:ControlQueueVisibilityTimeout"] = "00:00:15",
             ["Fanout:OpenAI:Endpoint"] = simulator.BaseUri.ToString(),
             ["Fanout:OpenAI:ApiKey"] = "simulator",
             ["Fanout:Host:WatchBlobs"] = "false",

@@ -18,7 +18,7 @@ namespace Fanout.IntegrationTests.Telemetry;
 
 /// <summary>
 /// What the portable host exports by default: Fanout's spans and the host's own API requests, never the in-process
-/// durable sidecar's gRPC requests nor the embedded simulator's; and the 429 and retry counters even at 0.
+/// durable client endpoint's gRPC requests nor the embedded simulator's; and the 429 and retry counters even at 0.
 /// </summary>
 public sealed class HostTelemetryTests(ITestOutputHelper output)
 {

@@ -26,8 +26,6 @@ public sealed class UpstreamCrashTests(AzuriteFixture azurite, ITestOutputHelper
         settings["Fanout:Storage:OutputContainer"] = AzuriteFixture.UniqueContainerName("out");
         settings["Fanout:Storage:WorkContainer"] = AzuriteFixture.UniqueContainerName("work");
         settings["Fanout:Durable:TaskHubName"] = AzuriteFixture.UniqueTaskHubName("Up");
-        settings["Fanout:Durable:WorkItemVisibilityTimeout"] = "00:00:30";
-        settings["Fanout:Durable:ControlQueueVisibilityTimeout"] = "00:00:15";
         settings["Fanout:Host:WatchBlobs"] = "false";
 
         var host = await HostProcess.StartAsync(settings);

@@ -59,7 +59,7 @@ public sealed partial class ConfigurationDocsTests
         var assemblies = new[]
         {
             typeof(global::Fanout.Core.Options.BatchOptions).Assembly,
-            typeof(global::Fanout.Host.Durable.DurableBackendOptions).Assembly,
+            typeof(global::Fanout.Durable.DurableBackendOptions).Assembly,
             typeof(global::Fanout.Simulator.Options.SimulatorOptions).Assembly,
         };
         foreach (var type in assemblies.SelectMany(a => a.GetTypes()).Where(t => t.IsClass && !t.IsAbstract))

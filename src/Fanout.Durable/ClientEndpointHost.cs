@@ -8,17 +8,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Fanout.Host.Durable;
+namespace Fanout.Durable;
 
-/// <summary>Builds the in-process gRPC sidecar: <see cref="TaskHubGrpcServer"/> on its own loopback Kestrel.</summary>
-internal static class SidecarHostBuilder
+/// <summary>
+/// Builds the Durable Task client's endpoint: the test host's <see cref="TaskHubGrpcServer"/> on its own loopback Kestrel.
+/// It only answers the client (start, query, raise, purge): no worker connects to it.
+/// </summary>
+internal static class ClientEndpointHost
 {
-    /// <summary>Builds the sidecar host (not started) over <paramref name="orchestrationService"/> and <paramref name="client"/>.</summary>
+    /// <summary>Builds the endpoint's host (not started) over <paramref name="orchestrationService"/> and <paramref name="client"/>.</summary>
     public static IHost Build(
         IOrchestrationService orchestrationService,
         IOrchestrationServiceClient client,
-        SidecarEndpoint endpoint,
-        LogLevel durableTaskLogLevel,
+        ClientEndpoint endpoint,
         ILoggerFactory loggerFactory)
     {
         // A bare HostBuilder, not Host.CreateDefaultBuilder: no appsettings, no environment variables and,
@@ -28,12 +30,11 @@ internal static class SidecarHostBuilder
             {
                 logging.ClearProviders();
                 logging.AddProvider(new ForwardingLoggerProvider(loggerFactory));
-                logging.SetMinimumLevel(durableTaskLogLevel);
+                logging.SetMinimumLevel(LogLevel.Trace);
 
-                // Kestrel and gRPC log every call at Information: several lines per activity.
-                LogLevel transportLevel = durableTaskLogLevel > LogLevel.Warning ? durableTaskLogLevel : LogLevel.Warning;
-                logging.AddFilter("Microsoft.AspNetCore", transportLevel);
-                logging.AddFilter("Grpc", transportLevel);
+                // Kestrel and gRPC log every call at Information: several lines per client call. The rest goes through the app's filters.
+                logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+                logging.AddFilter("Grpc", LogLevel.Warning);
             })
             .ConfigureServices(services => services.AddSingleton<IHostLifetime, ExternallyControlledLifetime>())
             .ConfigureWebHost(

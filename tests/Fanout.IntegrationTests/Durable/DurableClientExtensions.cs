@@ -1,14 +1,14 @@
 using Microsoft.DurableTask.Client;
 
-namespace Fanout.Host.Durable;
+namespace Fanout.IntegrationTests.Durable;
 
-/// <summary>Client helpers that work the same on every backend behind the in-process sidecar.</summary>
+/// <summary>Client helpers that work the same on every backend behind the in-process client endpoint.</summary>
 public static class DurableClientExtensions
 {
     /// <summary>
     /// Polls <see cref="DurableTaskClient.GetInstanceAsync(string, bool, CancellationToken)"/> until the instance
     /// is completed, failed or terminated, and returns it with inputs and outputs. Use it instead of
-    /// <c>WaitForInstanceCompletionAsync</c>, whose long-poll through the sidecar may never return.
+    /// <c>WaitForInstanceCompletionAsync</c>, whose long-poll through the test host's gRPC server may never return.
     /// </summary>
     /// <exception cref="InvalidOperationException">The instance does not exist.</exception>
     public static async Task<OrchestrationMetadata> WaitForCompletionByPollingAsync(

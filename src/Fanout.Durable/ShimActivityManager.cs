@@ -1,6 +1,6 @@
 using DurableTask.Core;
 
-namespace Fanout.Host.Durable.Direct;
+namespace Fanout.Durable;
 
 /// <summary>Hands the activity dispatcher an empty <see cref="ShimActivity"/>; the middleware fills it per work item.</summary>
 internal sealed class ShimActivityManager : INameVersionObjectManager<TaskActivity>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 
-namespace Fanout.Host.Durable;
+namespace Fanout.Durable;
 
 /// <summary>An <see cref="IHostLifetime"/> that leaves start and stop to the code that owns the host.</summary>
 internal sealed class ExternallyControlledLifetime : IHostLifetime

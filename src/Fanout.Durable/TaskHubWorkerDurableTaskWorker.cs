@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using DurableTask.Core;
 using DurableTask.Core.History;
 using DurableTask.Core.Middleware;
@@ -9,23 +10,24 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Fanout.Host.Durable.Direct;
+namespace Fanout.Durable;
 
 /// <summary>
-/// The spike of <see cref="DurableDispatchKind.TaskHubWorker"/>: runs our orchestrators and activities on DurableTask.Core's
-/// own <see cref="TaskHubWorker"/>, directly on the orchestration service, through the public
-/// <see cref="DurableTaskShimFactory"/>; no gRPC sidecar, no <see cref="TrackingOrchestrationService"/>. The
-/// dispatchers renew activity locks and keep extended sessions themselves (the orchestration executor stays cached
-/// between episodes), and the service's own limits cap concurrency.
+/// Runs our orchestrators and activities on DurableTask.Core's own <see cref="TaskHubWorker"/>, directly on the
+/// orchestration service, through the public <see cref="DurableTaskShimFactory"/>. The library's dispatchers fetch,
+/// renew locks, keep extended sessions (the orchestration executor stays cached between episodes) and, at a graceful
+/// stop, let running work items finish before the service stops and releases its leases. Ours are the poison bound
+/// (<see cref="PoisonBound"/>, dispatcher middleware) and, on the in-memory service only, <see cref="MemoryServiceLimits"/>.
 /// </summary>
 /// <remarks>
 /// Registered with <c>UseBuildTarget</c>, so the Durable Task worker builder passes the name and the task factory built
-/// from our registry. The orchestration service comes from <see cref="DurableSidecarHostedService"/>, which starts
+/// from our registry. The orchestration service comes from <see cref="DurableBackendHostedService"/>, which starts
 /// first and creates it; this worker starts it (<see cref="TaskHubWorker.StartAsync"/>) and stops it.
 /// </remarks>
 internal sealed class TaskHubWorkerDurableTaskWorker : DurableTaskWorker
 {
-    readonly DurableSidecarHostedService backend;
+    readonly DurableBackendHostedService backend;
+    readonly DurableBackendOptions settings;
     readonly IServiceProvider services;
     readonly ILoggerFactory loggerFactory;
     readonly DurableTaskShimFactory shims;
@@ -35,12 +37,15 @@ internal sealed class TaskHubWorkerDurableTaskWorker : DurableTaskWorker
         string? name,
         IDurableTaskFactory factory,
         IOptionsMonitor<DurableTaskWorkerOptions> options,
-        DurableSidecarHostedService backend,
+        IOptions<DurableBackendOptions> settings,
+        DurableBackendHostedService backend,
         IServiceProvider services,
         ILoggerFactory loggerFactory)
         : base(name, factory)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        this.settings = settings.Value;
         this.backend = backend;
         this.services = services;
         this.loggerFactory = loggerFactory;
@@ -59,14 +64,24 @@ internal sealed class TaskHubWorkerDurableTaskWorker : DurableTaskWorker
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        IOrchestrationService service = backend.OrchestrationService
-            ?? throw new InvalidOperationException("The Durable Task backend has not started.");
+        bool azureStorage = settings.Backend == DurableBackendKind.AzureStorage;
+        IOrchestrationService service = azureStorage
+            ? backend.OrchestrationService
+            : new MemoryServiceLimits(
+                backend.OrchestrationService, OrchestrationServiceFactory.MaxConcurrentActivities(settings), OrchestrationServiceFactory.MaxConcurrentOrchestrations);
         worker = new TaskHubWorker(service, new ShimOrchestrationManager(Factory, services, shims), new ShimActivityManager(), loggerFactory)
         {
             // The shim's orchestrations report failures as FailureDetails, as the gRPC worker does.
             ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
         };
         worker.AddActivityDispatcherMiddleware(RunActivityAsync);
+        if (azureStorage && settings.MaxEpisodeAttempts > 0)
+        {
+            BlobContainerClient journal = new(settings.StorageConnectionString, settings.TaskHubName.ToLowerInvariant() + "-attempts");
+            PoisonBound poison = new(journal, settings.MaxEpisodeAttempts, loggerFactory.CreateLogger<PoisonBound>());
+            worker.AddOrchestrationDispatcherMiddleware(poison.RunAsync);
+        }
+
         return worker.StartAsync().WaitAsync(stoppingToken);
     }
 

@@ -3,7 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Shims;
 
-namespace Fanout.Host.Durable.Direct;
+namespace Fanout.Durable;
 
 /// <summary>
 /// Hands the orchestration dispatcher our orchestrators, wrapped by <see cref="DurableTaskShimFactory"/>. The

@@ -1,6 +1,6 @@
 using DurableTask.Core;
 
-namespace Fanout.Host.Durable.Direct;
+namespace Fanout.Durable;
 
 /// <summary>A DurableTask.Core activity whose real implementation the dispatcher middleware sets, inside its DI scope.</summary>
 internal sealed class ShimActivity : TaskActivity

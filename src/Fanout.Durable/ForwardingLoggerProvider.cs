@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 
-namespace Fanout.Host.Durable;
+namespace Fanout.Durable;
 
-/// <summary>Sends the sidecar host's logs to the application's logger factory, without owning it.</summary>
+/// <summary>Sends the client endpoint host's logs to the application's logger factory, without owning it.</summary>
 internal sealed class ForwardingLoggerProvider(ILoggerFactory target) : ILoggerProvider
 {
     public ILogger CreateLogger(string categoryName) => target.CreateLogger(categoryName);
