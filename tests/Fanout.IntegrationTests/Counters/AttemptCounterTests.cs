@@ -37,7 +37,7 @@ public sealed class AttemptCounterTests(AzuriteFixture azurite, ITestOutputHelpe
         var deployment = server.DeploymentStats()["gpt-4o-mini"];
         var usage = batch.GetProperty("usage_by_deployment").GetProperty("gpt-4o-mini");
         output.WriteLine($"server: {stats.Requests} requests, {stats.RateLimited} 429s; fanout: {usage.GetProperty("calls")} calls, {usage.GetProperty("rate_limited")} 429s, progress.rate_limited {batch.GetProperty("progress").GetProperty("rate_limited")}");
-        Assert.True(stats.RateLimited > 5, $"only {stats.RateLimited} 429s were forced");
+        Assert.True(stats.RateLimited > 0, "no 429 was forced");
         Assert.Equal(stats.RateLimited, batch.GetProperty("progress").GetProperty("rate_limited").GetInt64());
         Assert.Equal(deployment.RateLimited, usage.GetProperty("rate_limited").GetInt64());
         Assert.Equal(deployment.Requests, usage.GetProperty("calls").GetInt64());
