@@ -3,10 +3,6 @@ using Xunit.Abstractions;
 
 [assembly: TestCollectionOrderer("Fanout.IntegrationTests.Infrastructure.LongestFirstOrderer", "Fanout.IntegrationTests")]
 
-// Three collections at once on a 2-core runner: the crash and scale-out tests spend most of their minutes waiting
-// (kills, restarts, lease takeovers), not computing, so a third lane shortens CI's wall time without starving them.
-[assembly: CollectionBehavior(MaxParallelThreads = 3)]
-
 namespace Fanout.IntegrationTests.Infrastructure;
 
 /// <summary>
