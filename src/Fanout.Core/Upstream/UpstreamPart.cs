@@ -29,5 +29,8 @@ public sealed record UpstreamPart(
     public const string Pending = "pending";
 
     /// <summary>Whether the upstream batch has ended (completed, failed, expired or cancelled).</summary>
-    public bool Ended => Status is "completed" or "failed" or "expired" or "cancelled";
+    public bool Ended => IsEnded(Status);
+
+    /// <summary>Whether an upstream batch <paramref name="status"/> is final (completed, failed, expired or cancelled).</summary>
+    public static bool IsEnded(string status) => status is "completed" or "failed" or "expired" or "cancelled";
 }

@@ -145,7 +145,7 @@ public sealed partial class UpstreamService(
             var client = ClientOf(part.Member);
             var batch = await client.GetAsync(part.BatchId, cancellationToken).ConfigureAwait(false);
             var status = batch.GetProperty("status").GetString() ?? part.Status;
-            if (step.Cancel && status is not ("completed" or "failed" or "expired" or "cancelled" or "cancelling"))
+            if (step.Cancel && !UpstreamPart.IsEnded(status) && status != "cancelling")
             {
                 await client.CancelAsync(part.BatchId, cancellationToken).ConfigureAwait(false);
                 LogCancelled(logger, step.BatchId, part.Part, part.BatchId);
