@@ -31,6 +31,6 @@ public sealed class DurableBackendOptions
     /// </summary>
     public int MaxEpisodeAttempts { get; set; } = 5;
 
-    /// <summary>Gets or sets this process's name as a worker of the task hub; defaults to the machine name plus the process id.</summary>
+    /// <summary>Gets or sets this process's name as a worker of the task hub; defaults to the machine name plus a worker slot (<see cref="WorkerIdentity"/>).</summary>
     public string? WorkerId { get; set; }
 }
