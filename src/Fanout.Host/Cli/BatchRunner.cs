@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fanout.Client;
 using Fanout.Client.Models;
+using Fanout.Core.Models;
 using Fanout.Core.Storage;
 
 namespace Fanout.Host.Cli;
@@ -41,7 +42,7 @@ internal sealed class BatchRunner(FanoutClient client, TextWriter output, TextWr
 
         await output.WriteLineAsync().ConfigureAwait(false);
         var wall = stopwatch.Elapsed;
-        if (batch.Status == "failed")
+        if (batch.Status == BatchStatus.Failed)
         {
             await error.WriteLineAsync($"Batch failed: {batch.Error}").ConfigureAwait(false);
             return 1;
