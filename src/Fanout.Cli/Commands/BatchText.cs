@@ -1,58 +1,36 @@
 using System.Globalization;
 using System.Text.Json;
-using Fanout.Core.Models;
+using Fanout.Client.Models;
 
 namespace Fanout.Cli.Commands;
 
 /// <summary>Reads the figures of a batch object and says them in one line.</summary>
 internal static class BatchText
 {
-    public static string Status(JsonElement batch) => batch.GetProperty("status").GetString() ?? "unknown";
-
-    /// <summary>True when the batch has a final status (<see cref="BatchStatus.IsFinal(string?)"/>).</summary>
-    public static bool IsFinal(JsonElement batch) => BatchStatus.IsFinal(Status(batch));
-
-    public static (int Total, int Completed, int Failed) Counts(JsonElement batch)
-    {
-        var c = batch.GetProperty("request_counts");
-        return (c.GetProperty("total").GetInt32(), c.GetProperty("completed").GetInt32(), c.GetProperty("failed").GetInt32());
-    }
-
-    /// <summary>True when the batch completed and every one of its lines succeeded.</summary>
-    public static bool AllSucceeded(JsonElement batch)
-    {
-        var (total, completed, failed) = Counts(batch);
-        return Status(batch) == "completed" && failed == 0 && completed == total;
-    }
-
-    public static long Tokens(JsonElement batch)
-        => batch.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object && u.TryGetProperty("total_tokens", out var t) ? t.GetInt64() : 0;
-
     /// <summary>"in_progress 40/80 (50%) · 12.5 lines/s · 9,000 tok/min · ETA 3s · 429s 0 · retries 0".</summary>
-    public static string Progress(JsonElement batch)
+    public static string Progress(FanoutBatch batch)
     {
-        var (total, completed, failed) = Counts(batch);
-        var done = completed + failed;
-        var percent = total == 0 ? 0 : done * 100 / total;
-        var text = string.Create(CultureInfo.InvariantCulture, $"{Status(batch)} {done}/{total} ({percent}%)");
-        if (failed > 0)
+        var counts = batch.RequestCounts;
+        var percent = counts.Total == 0 ? 0 : counts.Done * 100 / counts.Total;
+        var text = string.Create(CultureInfo.InvariantCulture, $"{batch.Status} {counts.Done}/{counts.Total} ({percent}%)");
+        if (counts.Failed > 0)
         {
-            text += string.Create(CultureInfo.InvariantCulture, $", {failed} failed");
+            text += string.Create(CultureInfo.InvariantCulture, $", {counts.Failed} failed");
         }
 
-        if (batch.TryGetProperty("progress", out var p) && p.ValueKind == JsonValueKind.Object)
+        if (batch.Progress is { } p)
         {
-            if (!IsFinal(batch))
+            if (!batch.IsFinal)
             {
-                text += string.Create(CultureInfo.InvariantCulture, $" · {p.GetProperty("lines_per_second").GetDouble():0.#} lines/s · {p.GetProperty("tokens_per_minute").GetDouble():#,0} tok/min");
-                text += p.GetProperty("eta_seconds") is { ValueKind: JsonValueKind.Number } eta ? $" · ETA {Duration(eta.GetDouble())}" : " · ETA ?";
+                text += string.Create(CultureInfo.InvariantCulture, $" · {p.LinesPerSecond:0.#} lines/s · {p.TokensPerMinute:#,0} tok/min");
+                text += p.EtaSeconds is { } eta ? $" · ETA {Duration(eta)}" : " · ETA ?";
             }
 
-            text += string.Create(CultureInfo.InvariantCulture, $" · 429s {p.GetProperty("rate_limited").GetInt32()} · retries {p.GetProperty("retries").GetInt32()}");
-            if (p.TryGetProperty("invalid_outputs", out var invalid) && invalid.ValueKind == JsonValueKind.Number && invalid.GetInt32() > 0)
+            text += string.Create(CultureInfo.InvariantCulture, $" · 429s {p.RateLimited} · retries {p.Retries}");
+            if (p.InvalidOutputs > 0)
             {
                 // Answers rejected against their line's schema (each was asked again or failed the line invalid_output).
-                text += string.Create(CultureInfo.InvariantCulture, $" · invalid outputs {invalid.GetInt32()}");
+                text += string.Create(CultureInfo.InvariantCulture, $" · invalid outputs {p.InvalidOutputs}");
             }
         }
 
@@ -60,13 +38,13 @@ internal static class BatchText
     }
 
     /// <summary>"completed: 79 succeeded, 1 failed of 80 lines; 12,345 tokens".</summary>
-    public static string Summary(JsonElement batch)
+    public static string Summary(FanoutBatch batch)
     {
-        var (total, completed, failed) = Counts(batch);
-        var text = string.Create(CultureInfo.InvariantCulture, $"{batch.GetProperty("id").GetString()} {Status(batch)}: {completed} succeeded, {failed} failed of {total} lines; {Tokens(batch):#,0} tokens");
-        if (batch.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object)
+        var counts = batch.RequestCounts;
+        var text = string.Create(CultureInfo.InvariantCulture, $"{batch.Id} {batch.Status}: {counts.Completed} succeeded, {counts.Failed} failed of {counts.Total} lines; {batch.Usage?.TotalTokens ?? 0:#,0} tokens");
+        if (batch.Error is { } e)
         {
-            text += $" ({e.GetProperty("code").GetString()}: {e.GetProperty("message").GetString()})";
+            text += $" ({e.Code}: {e.Message})";
         }
 
         if (Cost(batch) is { } cost)
@@ -78,20 +56,19 @@ internal static class BatchText
     }
 
     /// <summary>"cost 0.0123 USD (provisioned 0 · standard 0.01 · batch 0.0023); lines provisioned 10 · standard 5 · batch 0"; null when the batch object has no cost.</summary>
-    public static string? Cost(JsonElement batch)
+    public static string? Cost(FanoutBatch batch)
     {
-        if (!batch.TryGetProperty("cost", out var cost) || cost.ValueKind != JsonValueKind.Object)
+        if (batch.Cost is not { } cost)
         {
             return null;
         }
 
         var c = CultureInfo.InvariantCulture;
-        static string Amount(JsonElement e) => e.ValueKind == JsonValueKind.Number ? e.GetDecimal().ToString("0.######", CultureInfo.InvariantCulture) : "unknown";
-        var byTier = cost.GetProperty("by_tier");
-        var text = string.Create(c, $"cost {Amount(cost.GetProperty("total"))} {cost.GetProperty("currency").GetString()} (provisioned {Amount(byTier.GetProperty("provisioned"))} · standard {Amount(byTier.GetProperty("standard"))} · batch {Amount(byTier.GetProperty("batch"))})");
-        if (batch.TryGetProperty("lines_by_tier", out var lines) && lines.ValueKind == JsonValueKind.Object)
+        static string Amount(decimal? amount) => amount is { } a ? a.ToString("0.######", CultureInfo.InvariantCulture) : "unknown";
+        var text = string.Create(c, $"cost {Amount(cost.Total)} {cost.Currency} (provisioned {Amount(cost.ByTier.Provisioned)} · standard {Amount(cost.ByTier.Standard)} · batch {Amount(cost.ByTier.Batch)})");
+        if (batch.LinesByTier is { } lines)
         {
-            text += string.Create(c, $"; lines provisioned {lines.GetProperty("provisioned").GetInt64()} · standard {lines.GetProperty("standard").GetInt64()} · batch {lines.GetProperty("batch").GetInt64()} · cached {lines.GetProperty("cached").GetInt64()}");
+            text += string.Create(c, $"; lines provisioned {lines.Provisioned} · standard {lines.Standard} · batch {lines.Batch} · cached {lines.Cached}");
         }
 
         return text;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Fanout.Cli.Client;
+using Fanout.Client;
 using Spectre.Console;
 
 namespace Fanout.Cli.Commands;
@@ -15,6 +15,9 @@ public static class FanoutCommand
 {
     /// <summary>The default service: the portable host's address.</summary>
     public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <summary>The <c>User-Agent</c> of the command's calls.</summary>
+    private const string UserAgent = "fanout-cli/1.0";
 
     /// <summary>Builds the root command, writing to the real console.</summary>
     public static RootCommand Create() => Create(AnsiConsole.Console, Console.Out, Console.Error);
@@ -43,7 +46,7 @@ public static class FanoutCommand
         };
         var root = new RootCommand("fanout: run large batches of LLM prompts on a Fanout service and watch them.") { url, key };
 
-        FanoutClient Client(ParseResult p) => FanoutClient.Create(Url(p.GetValue(url)!), p.GetValue(key));
+        FanoutClient Client(ParseResult p) => FanoutClient.Create(Url(p.GetValue(url)!), p.GetValue(key), UserAgent);
         Task<int> Run(ParseResult p, Func<FanoutClient, Task<int>> action) => RunAsync(Url(p.GetValue(url)!), log, () => Client(p), action);
 
         var idArgument = new Argument<string>("id") { Description = "The batch id." };
@@ -65,8 +68,15 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var batch = await client.SubmitAsync(path.FullName, p.GetValue(cap), p.GetValue(deployment), ct, p.GetValue(budget), deadline: p.GetValue(deadline), cache: p.GetValue(cache)).ConfigureAwait(false);
-            var id = batch.GetProperty("id").GetString()!;
+            var options = new BatchSubmitOptions
+            {
+                MaxConcurrency = p.GetValue(cap),
+                Deployment = p.GetValue(deployment),
+                MaxTotalTokens = p.GetValue(budget),
+                Deadline = p.GetValue(deadline),
+                Cache = p.GetValue(cache),
+            };
+            var id = (await client.SubmitFileAsync(path.FullName, options, ct).ConfigureAwait(false)).Id;
             await output.WriteLineAsync(id).ConfigureAwait(false);
             return p.GetValue(watch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
         }));
@@ -81,7 +91,8 @@ public static class FanoutCommand
                 return ExitCodes.Error;
             }
 
-            var e = await client.SubmitAsync(path.FullName, null, p.GetValue(deployment), ct, dryRun: true, deadline: p.GetValue(deadline), cache: p.GetValue(cache)).ConfigureAwait(false);
+            var options = new BatchSubmitOptions { Deployment = p.GetValue(deployment), Deadline = p.GetValue(deadline), Cache = p.GetValue(cache) };
+            var e = await client.EstimateFileAsync(path.FullName, options, ct).ConfigureAwait(false);
             await output.WriteLineAsync(BatchText.Estimate(e)).ConfigureAwait(false);
             return e.GetProperty("invalid").GetInt32() == 0 ? ExitCodes.Success : ExitCodes.LinesFailed;
         }));
@@ -90,8 +101,7 @@ public static class FanoutCommand
         var retry = new Command("retry", "Run the failed and cancelled lines of a finished batch again; prints the new batch id (its results?merged=true is the whole output).") { idArgument, retryWatch };
         retry.SetAction((p, ct) => Run(p, async client =>
         {
-            var batch = await client.RetryAsync(p.GetValue(idArgument)!, ct).ConfigureAwait(false);
-            var id = batch.GetProperty("id").GetString()!;
+            var id = (await client.RetryAsync(p.GetValue(idArgument)!, ct).ConfigureAwait(false)).Id;
             await output.WriteLineAsync(id).ConfigureAwait(false);
             return p.GetValue(retryWatch) ? await WatchAsync(client, id, console, output, log, ct).ConfigureAwait(false) : ExitCodes.Success;
         }));
@@ -111,7 +121,7 @@ public static class FanoutCommand
         cancel.SetAction((p, ct) => Run(p, async client =>
         {
             var batch = await client.CancelAsync(p.GetValue(idArgument)!, ct).ConfigureAwait(false);
-            await output.WriteLineAsync($"{batch.GetProperty("id").GetString()} {BatchText.Status(batch)}").ConfigureAwait(false);
+            await output.WriteLineAsync($"{batch.Id} {batch.Status}").ConfigureAwait(false);
             return ExitCodes.Success;
         }));
 
@@ -121,24 +131,26 @@ public static class FanoutCommand
         var list = new Command("list", "List batches, newest first.") { limit, after, json };
         list.SetAction((p, ct) => Run(p, async client =>
         {
-            var page = await client.ListAsync(p.GetValue(limit), p.GetValue(after), ct).ConfigureAwait(false);
             if (p.GetValue(json))
             {
-                await output.WriteLineAsync(page.GetRawText()).ConfigureAwait(false);
+                var raw = await client.ListJsonAsync(p.GetValue(limit), p.GetValue(after), ct).ConfigureAwait(false);
+                await output.WriteLineAsync(raw.GetRawText()).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
+            var page = await client.ListAsync(p.GetValue(limit), p.GetValue(after), ct).ConfigureAwait(false);
+
             await output.WriteLineAsync($"{"ID",-40} {"STATUS",-12} {"CREATED (UTC)",-19} {"DONE/TOTAL",12} {"FAILED",7}").ConfigureAwait(false);
-            foreach (var b in page.GetProperty("data").EnumerateArray())
+            foreach (var b in page.Data)
             {
-                var (total, completed, failed) = BatchText.Counts(b);
-                var created = DateTimeOffset.FromUnixTimeSeconds(b.GetProperty("created_at").GetInt64()).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{b.GetProperty("id").GetString(),-40} {BatchText.Status(b),-12} {created,-19} {$"{completed + failed}/{total}",12} {failed,7}")).ConfigureAwait(false);
+                var c = b.RequestCounts;
+                var created = DateTimeOffset.FromUnixTimeSeconds(b.CreatedAt).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{b.Id,-40} {b.Status,-12} {created,-19} {$"{c.Done}/{c.Total}",12} {c.Failed,7}")).ConfigureAwait(false);
             }
 
-            if (page.GetProperty("has_more").GetBoolean() && page.GetProperty("data").GetArrayLength() > 0)
+            if (page.HasMore && page.Data.Count > 0)
             {
-                await log.WriteLineAsync($"More: fanout list --after {page.GetProperty("data")[page.GetProperty("data").GetArrayLength() - 1].GetProperty("id").GetString()}").ConfigureAwait(false);
+                await log.WriteLineAsync($"More: fanout list --after {page.Data[^1].Id}").ConfigureAwait(false);
             }
 
             return ExitCodes.Success;
@@ -160,7 +172,7 @@ public static class FanoutCommand
     {
         var final = await new BatchWatcher(client, console, output, log).WatchAsync(id, cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync(BatchText.Summary(final)).ConfigureAwait(false);
-        return BatchText.AllSucceeded(final) ? ExitCodes.Success : ExitCodes.LinesFailed;
+        return final.AllSucceeded ? ExitCodes.Success : ExitCodes.LinesFailed;
     }
 
     /// <summary>Copies results or errors, streamed; the exit code says whether every line copied succeeded.</summary>
@@ -174,7 +186,9 @@ public static class FanoutCommand
             var lines = new OutputLineStream(fileStream is null
                 ? line => output.WriteAsync(Encoding.UTF8.GetString(line.Span))
                 : line => fileStream.WriteAsync(line, cancellationToken).AsTask());
-            var complete = await client.CopyOutputAsync(id, errors, partial, lines, cancellationToken).ConfigureAwait(false);
+            var complete = errors
+                ? await client.CopyErrorsAsync(id, lines, cancellationToken).ConfigureAwait(false)
+                : await client.CopyResultsAsync(id, lines, partial, cancellationToken).ConfigureAwait(false);
             await lines.FlushAsync(cancellationToken).ConfigureAwait(false);
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (fileStream is not null)
@@ -205,7 +219,8 @@ public static class FanoutCommand
         }
         catch (FanoutApiException e)
         {
-            await log.WriteLineAsync($"error: {e.Code}: {e.Message}").ConfigureAwait(false);
+            var message = e.Code == FanoutApiException.UnauthorizedCode && !e.HasErrorObject ? "The service asks for a key: pass --key KEY (or set FANOUT_KEY)." : e.Message;
+            await log.WriteLineAsync($"error: {e.Code}: {message}").ConfigureAwait(false);
             return ExitCodes.Error;
         }
         catch (HttpRequestException e)

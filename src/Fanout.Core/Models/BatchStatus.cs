@@ -1,10 +1,14 @@
 namespace Fanout.Core.Models;
 
 /// <summary>
-/// Batch statuses of the public contract, and the one rule for "is this status final". The CLI compiles this file
-/// too (it does not reference Fanout.Core), so it stays free of any other type.
+/// Batch statuses of the public contract, and the one rule for "is this status final". Fanout.Client compiles this
+/// file too, as an internal type (it does not reference Fanout.Core), so it stays free of any other type.
 /// </summary>
+#if FANOUT_CLIENT
+internal static class BatchStatus
+#else
 public static class BatchStatus
+#endif
 {
     /// <summary>Reading and validating the input.</summary>
     public const string Validating = "validating";

@@ -1,16 +1,18 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fanout.Client;
+using Fanout.Client.Models;
+using Fanout.Core.Models;
 using Fanout.Core.Storage;
 
 namespace Fanout.Host.Cli;
 
 /// <summary>
-/// The client half of <c>run</c>: submits a JSONL file through the public HTTP API, shows progress until the batch
-/// finishes, saves the ordered results and prints the first lines.
+/// The client half of <c>run</c>: submits a JSONL file through the public HTTP API (<see cref="FanoutClient"/>), shows
+/// progress until the batch finishes, saves the ordered results and prints the first lines.
 /// </summary>
-internal sealed class BatchRunner(HttpClient http, TextWriter output, TextWriter error)
+internal sealed class BatchRunner(FanoutClient client, TextWriter output, TextWriter error)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
@@ -18,44 +20,29 @@ internal sealed class BatchRunner(HttpClient http, TextWriter output, TextWriter
     public async Task<int> RunAsync(string file, int? cap, string? deployment, string outDir, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        RunBatch batch;
-        await using (var body = File.OpenRead(file))
-        using (var content = new StreamContent(body))
+        FanoutBatch batch;
+        try
         {
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/jsonl");
-            using var submit = await http.PostAsync(SubmitQuery(cap, deployment), content, cancellationToken).ConfigureAwait(false);
-            if (!submit.IsSuccessStatusCode)
-            {
-                var text = await submit.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                await error.WriteLineAsync($"Submit failed: {(int)submit.StatusCode} {text}").ConfigureAwait(false);
-                return 1;
-            }
-
-            batch = await ReadBatchAsync(submit.Content, cancellationToken).ConfigureAwait(false);
+            await using var body = File.OpenRead(file);
+            batch = await client.SubmitJsonlAsync(body, new BatchSubmitOptions { MaxConcurrency = cap, Deployment = deployment }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FanoutApiException e)
+        {
+            await error.WriteLineAsync($"Submit failed: {(int)e.Status} {e.Body}").ConfigureAwait(false);
+            return 1;
         }
 
         var id = batch.Id;
         await output.WriteLineAsync($"Submitted {Path.GetFileName(file)} as batch {id} (maxConcurrency {batch.MaxConcurrency})").ConfigureAwait(false);
-        while (true)
+        await foreach (var update in client.WatchAsync(id, error.WriteLine, PollInterval, cancellationToken).ConfigureAwait(false))
         {
-            using (var response = await http.GetAsync($"/api/batches/{id}", cancellationToken).ConfigureAwait(false))
-            {
-                response.EnsureSuccessStatusCode();
-                batch = await ReadBatchAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            }
-
+            batch = update;
             ProgressLine.Write(output, batch, stopwatch.Elapsed);
-            if (batch.IsFinal)
-            {
-                break;
-            }
-
-            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
         }
 
         await output.WriteLineAsync().ConfigureAwait(false);
         var wall = stopwatch.Elapsed;
-        if (batch.Status == "failed")
+        if (batch.Status == BatchStatus.Failed)
         {
             await error.WriteLineAsync($"Batch failed: {batch.Error}").ConfigureAwait(false);
             return 1;
@@ -63,10 +50,9 @@ internal sealed class BatchRunner(HttpClient http, TextWriter output, TextWriter
 
         Directory.CreateDirectory(Path.Combine(outDir, id));
         var localOutput = Path.Combine(outDir, id, BatchBlobLayout.OutputFile);
-        await using (var results = await http.GetStreamAsync($"/api/batches/{id}/results", cancellationToken).ConfigureAwait(false))
         await using (var local = File.Create(localOutput))
         {
-            await results.CopyToAsync(local, cancellationToken).ConfigureAwait(false);
+            await client.CopyResultsAsync(id, local, partial: false, cancellationToken).ConfigureAwait(false);
         }
 
         await output.WriteLineAsync($"Done in {wall.TotalSeconds:F1} s: {batch.RequestCounts}, tokens {batch.Usage?.TotalTokens}").ConfigureAwait(false);
@@ -81,36 +67,19 @@ internal sealed class BatchRunner(HttpClient http, TextWriter output, TextWriter
         return 0;
     }
 
-    private static string SubmitQuery(int? cap, string? deployment)
-    {
-        var query = new List<string>();
-        if (cap is { } c)
-        {
-            query.Add(FormattableString.Invariant($"maxConcurrency={c}"));
-        }
-
-        if (deployment is not null)
-        {
-            query.Add($"deployment={Uri.EscapeDataString(deployment)}");
-        }
-
-        return "/api/batches" + (query.Count == 0 ? string.Empty : "?" + string.Join('&', query));
-    }
-
-    private static async Task<RunBatch> ReadBatchAsync(HttpContent content, CancellationToken cancellationToken) =>
-        await content.ReadFromJsonAsync<RunBatch>(cancellationToken).ConfigureAwait(false)
-        ?? throw new JsonException("The service answered an empty batch object.");
-
     /// <summary>One output line in a few words: its custom_id and the start of the answer, or its error.</summary>
     internal static string Summarise(string line)
     {
-        var result = JsonSerializer.Deserialize<RunResultLine>(line) ?? throw new JsonException("An output line is null.");
-        if (result.Error is { } lineError)
+        var result = JsonNode.Parse(line) ?? throw new JsonException("An output line is null.");
+        var customId = result["custom_id"]?.GetValue<string>();
+        if (result["error"] is JsonObject lineError)
         {
-            return $"{result.CustomId}: error {lineError}";
+            return $"{customId}: error {lineError.Deserialize<FanoutError>()}";
         }
 
-        var text = (result.Response?.Body?.Choices is [{ Message.Content: { } content }, ..] ? content : string.Empty).ReplaceLineEndings(" ");
-        return $"{result.CustomId}: {(text.Length > 100 ? text[..100] + "…" : text)}";
+        var text = (result["response"]?["body"]?["choices"] is JsonArray { Count: > 0 } choices && choices[0]?["message"]?["content"] is JsonValue content
+            ? content.GetValue<string>()
+            : string.Empty).ReplaceLineEndings(" ");
+        return $"{customId}: {(text.Length > 100 ? text[..100] + "…" : text)}";
     }
 }

@@ -1,3 +1,5 @@
+using Fanout.Client.Models;
+
 namespace Fanout.Host.Cli;
 
 /// <summary>The progress bar of <c>run</c>: one line per poll when the output is redirected, else redrawn in place.</summary>
@@ -6,7 +8,7 @@ internal static class ProgressLine
     private const int Width = 30;
 
     /// <summary>The text of the bar for a batch.</summary>
-    public static string Format(RunBatch batch, TimeSpan elapsed)
+    public static string Format(FanoutBatch batch, TimeSpan elapsed)
     {
         var counts = batch.RequestCounts;
         var filled = counts.Total == 0 ? 0 : counts.Done * Width / counts.Total;
@@ -15,7 +17,7 @@ internal static class ProgressLine
     }
 
     /// <summary>Writes the bar.</summary>
-    public static void Write(TextWriter output, RunBatch batch, TimeSpan elapsed)
+    public static void Write(TextWriter output, FanoutBatch batch, TimeSpan elapsed)
     {
         var text = Format(batch, elapsed);
         if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected)

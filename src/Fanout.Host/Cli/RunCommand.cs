@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Fanout.Client;
 using Fanout.Host.Apis;
 using Fanout.Host.Extensions;
 using Fanout.LocalDev;
@@ -70,14 +71,10 @@ public static class RunCommand
         {
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             await Console.Out.WriteLineAsync($"Fanout host listening on {address}");
-            using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
-            if (app.Services.GetRequiredService<IOptions<FanoutHostOptions>>().Value.Key is { } key)
-            {
-                http.DefaultRequestHeaders.Add(Security.AccessKeys.ApiKeyHeader, key);
-            }
-
+            var key = app.Services.GetRequiredService<IOptions<FanoutHostOptions>>().Value.Key;
+            using var client = FanoutClient.Create(new Uri(address), key, "fanout-run/1.0");
             var results = outDir?.FullName ?? Path.Combine(repoRoot ?? Directory.GetCurrentDirectory(), ".fanout", "results");
-            return await new BatchRunner(http, Console.Out, Console.Error).RunAsync(input, cap, deployment, results, cancellationToken);
+            return await new BatchRunner(client, Console.Out, Console.Error).RunAsync(input, cap, deployment, results, cancellationToken);
         }
         finally
         {

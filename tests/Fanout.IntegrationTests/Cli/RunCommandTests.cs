@@ -1,5 +1,7 @@
 using Fanout.Host.Cli;
 using Xunit;
+using RunBatch = Fanout.Client.Models.FanoutBatch;
+using RunCounts = Fanout.Client.Models.BatchRequestCounts;
 
 namespace Fanout.IntegrationTests.Cli;
 
