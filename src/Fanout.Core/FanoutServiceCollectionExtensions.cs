@@ -1,3 +1,4 @@
+using Azure.Identity;
 using Azure.Storage.Blobs;
 using Fanout.Core.Activities;
 using Fanout.Core.Api;
@@ -7,6 +8,7 @@ using Fanout.Core.Llm.Pool;
 using Fanout.Core.OpenAICompat;
 using Fanout.Core.Options;
 using Fanout.Core.Storage;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,7 +50,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Estimates.PricingOptions>, Estimates.PricingOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddFanoutAzureClients();
         services.TryAddSingleton<BatchStore>();
         services.TryAddSingleton<BatchPreparer>();
         services.TryAddSingleton<ResultSegmentWriter>();
@@ -80,18 +82,27 @@ public static class FanoutServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>A blob client from a connection string, or from an endpoint with a managed identity.</summary>
-    public static BlobServiceClient CreateBlobServiceClient(StorageOptions options)
-    {
-        var clientOptions = new BlobClientOptions();
-        clientOptions.Retry.MaxRetries = 5;
-        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
-        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+    /// <summary>
+    /// The Azure SDK clients through <c>Microsoft.Extensions.Azure</c>: the <see cref="BlobServiceClient"/> from
+    /// <c>Fanout:Storage</c> (a connection string, or the blob endpoint with <c>DefaultAzureCredential</c> and the
+    /// storage identity's client id), read when the client is first resolved, so a host's <c>PostConfigure</c> (the
+    /// Functions app's <c>AzureWebJobsStorage</c> fallback) applies. Creating it also starts the library's forwarding
+    /// of Azure SDK events to <c>ILogger</c> (category <c>Azure.*</c>): the hosts keep that category at Warning.
+    /// </summary>
+    private static void AddFanoutAzureClients(this IServiceCollection services)
+        => services.AddAzureClients(clients =>
         {
-            return new BlobServiceClient(options.ConnectionString, clientOptions);
-        }
+            clients.ConfigureDefaults(o =>
+            {
+                o.Retry.MaxRetries = 5;
+                o.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
+            });
+            clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, credential, sp) =>
+                    Storage(sp).ConnectionString is { Length: > 0 } connectionString
+                        ? new BlobServiceClient(connectionString, clientOptions)
+                        : new BlobServiceClient(Storage(sp).BlobServiceUri!, credential, clientOptions))
+                .WithCredential(sp => new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = Storage(sp).ClientId }));
+        });
 
-        var credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ClientId });
-        return new BlobServiceClient(options.BlobServiceUri!, credential, clientOptions);
-    }
+    private static StorageOptions Storage(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value;
 }
