@@ -12,6 +12,7 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Fanout.Core;
@@ -86,11 +87,16 @@ public static class FanoutServiceCollectionExtensions
     /// The Azure SDK clients through <c>Microsoft.Extensions.Azure</c>: the <see cref="BlobServiceClient"/> from
     /// <c>Fanout:Storage</c> (a connection string, or the blob endpoint with <c>DefaultAzureCredential</c> and the
     /// storage identity's client id), read when the client is first resolved, so a host's <c>PostConfigure</c> (the
-    /// Functions app's <c>AzureWebJobsStorage</c> fallback) applies. Creating it also starts the library's forwarding
-    /// of Azure SDK events to <c>ILogger</c> (category <c>Azure.*</c>): the hosts keep that category at Warning.
+    /// Functions app's <c>AzureWebJobsStorage</c> fallback) applies.
     /// </summary>
     private static void AddFanoutAzureClients(this IServiceCollection services)
-        => services.AddAzureClients(clients =>
+    {
+        // Creating the client starts the library's forwarding of every Azure SDK event to ILogger (categories Azure.*;
+        // measured: 10-20 µs of CPU per storage request, about 9 requests per prompt on the durable backend). Azure.Core
+        // logs each request at Information and each 4xx at Warning, expected ones included (a missing blob read is a
+        // 404), so it is kept to errors; the rest (Azure.Identity's credential failures) to warnings.
+        services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.Warning).AddFilter("Azure.Core", LogLevel.Error));
+        services.AddAzureClients(clients =>
         {
             clients.ConfigureDefaults(o =>
             {
@@ -103,6 +109,7 @@ public static class FanoutServiceCollectionExtensions
                         : new BlobServiceClient(Storage(sp).BlobServiceUri!, credential, clientOptions))
                 .WithCredential(sp => new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = Storage(sp).ClientId }));
         });
+    }
 
     private static StorageOptions Storage(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value;
 }

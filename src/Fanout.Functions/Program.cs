@@ -7,17 +7,12 @@ using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddFanoutCore();
 builder.Services.AddFanoutRetention();
 builder.Services.AddFanoutOpenTelemetry(builder.Configuration, "fanout-functions")?.UseFunctionsWorkerDefaults();
-
-// The Azure SDK's events reach ILogger through Microsoft.Extensions.Azure (AddFanoutCore): one line per storage call
-// at Information, so only its warnings and errors are kept, as in the portable host.
-builder.Logging.AddFilter("Azure", LogLevel.Warning);
 
 // In Azure the app reaches storage with its managed identity through the same settings as the Functions host.
 builder.Services.PostConfigure<StorageOptions>(o =>

@@ -1,9 +1,14 @@
+using System.Net;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Fanout.Core;
 using Fanout.Core.Options;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Fanout.Tests.Storage;
@@ -60,6 +65,38 @@ public sealed class BlobClientRegistrationTests
         Assert.Same(own, provider.GetRequiredService<BlobServiceClient>());
     }
 
+    [Fact]
+    public async Task The_client_retries_five_times_and_the_sdk_logs_only_azure_core_errors_and_other_azure_warnings()
+    {
+        var handler = new CountingHandler();
+        var logs = new CapturingLoggerProvider();
+        using var provider = Build(new() { ["Fanout:Storage:ConnectionString"] = Azurite }, services =>
+        {
+            services.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+            // Runs after Fanout's defaults: the transport and a short delay only (the retry count stays Fanout's).
+            services.AddAzureClients(b => b.ConfigureDefaults(o =>
+            {
+                o.Transport = new HttpClientTransport(handler);
+                o.Retry.Mode = RetryMode.Fixed;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(1);
+            }));
+        });
+        var blob = provider.GetRequiredService<BlobServiceClient>().GetBlobContainerClient("c").GetBlobClient("missing");
+
+        var missing = await Assert.ThrowsAsync<RequestFailedException>(() => blob.GetPropertiesAsync());
+        handler.Status = HttpStatusCode.ServiceUnavailable;
+        await Assert.ThrowsAsync<RequestFailedException>(() => blob.GetPropertiesAsync());
+
+        Assert.Equal(404, missing.Status);
+        Assert.Equal(1 + 6, handler.Requests); // the 404 once, the 503 with five retries
+        Assert.DoesNotContain(logs.Categories, c => c.StartsWith("Azure", StringComparison.Ordinal)); // 7 requests, 2 failures: nothing logged
+        var factory = provider.GetRequiredService<ILoggerFactory>();
+        Assert.False(factory.CreateLogger("Azure.Core").IsEnabled(LogLevel.Warning));
+        Assert.True(factory.CreateLogger("Azure.Core").IsEnabled(LogLevel.Error));
+        Assert.True(factory.CreateLogger("Azure.Identity").IsEnabled(LogLevel.Warning));
+        Assert.False(factory.CreateLogger("Azure.Identity").IsEnabled(LogLevel.Information));
+    }
+
     private static ServiceProvider Build(Dictionary<string, string?> settings, Action<IServiceCollection>? configure = null, bool before = false)
     {
         var services = new ServiceCollection().AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
@@ -75,5 +112,44 @@ public sealed class BlobClientRegistrationTests
         }
 
         return services.BuildServiceProvider();
+    }
+
+    private sealed class CountingHandler : HttpMessageHandler
+    {
+        private int _requests;
+
+        public HttpStatusCode Status { get; set; } = HttpStatusCode.NotFound;
+
+        public int Requests => _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            var response = new HttpResponseMessage(Status) { Content = new ByteArrayContent([]) };
+            response.Headers.Add("x-ms-error-code", Status == HttpStatusCode.NotFound ? "BlobNotFound" : "ServerBusy");
+            return Task.FromResult(response);
+        }
+    }
+
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Categories { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, Categories);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class CapturingLogger(string category, System.Collections.Concurrent.ConcurrentQueue<string> categories) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => categories.Enqueue(category);
     }
 }
