@@ -1,3 +1,4 @@
+using Azure.Identity;
 using Azure.Storage.Blobs;
 using Fanout.Core.Activities;
 using Fanout.Core.Api;
@@ -7,9 +8,11 @@ using Fanout.Core.Llm.Pool;
 using Fanout.Core.OpenAICompat;
 using Fanout.Core.Options;
 using Fanout.Core.Storage;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Fanout.Core;
@@ -48,7 +51,7 @@ public static class FanoutServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Estimates.PricingOptions>, Estimates.PricingOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddFanoutAzureClients();
         services.TryAddSingleton<BatchStore>();
         services.TryAddSingleton<BatchPreparer>();
         services.TryAddSingleton<ResultSegmentWriter>();
@@ -80,18 +83,34 @@ public static class FanoutServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>A blob client from a connection string, or from an endpoint with a managed identity.</summary>
-    public static BlobServiceClient CreateBlobServiceClient(StorageOptions options)
+    /// <summary>
+    /// The Azure SDK clients through <c>Microsoft.Extensions.Azure</c>: the <see cref="BlobServiceClient"/> from
+    /// <c>Fanout:Storage</c> (a connection string, or the blob endpoint with <c>DefaultAzureCredential</c> and the
+    /// storage identity's client id), read when the client is first resolved, so a host's <c>PostConfigure</c> (the
+    /// Functions app's <c>AzureWebJobsStorage</c> fallback) applies.
+    /// </summary>
+    private static void AddFanoutAzureClients(this IServiceCollection services)
     {
-        var clientOptions = new BlobClientOptions();
-        clientOptions.Retry.MaxRetries = 5;
-        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
-        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        // Creating the client starts the library's forwarding of every Azure SDK event to ILogger (categories Azure.*;
+        // measured on a loaded 2-core machine: 3-20 µs of CPU per storage request, and the durable backend makes about 9
+        // requests per prompt). Azure.Core logs each request at Information and each 4xx at Warning, expected ones
+        // included (a missing blob read is a 404), so it is kept to errors; the rest (Azure.Identity's credential
+        // failures) to warnings.
+        services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.Warning).AddFilter("Azure.Core", LogLevel.Error));
+        services.AddAzureClients(clients =>
         {
-            return new BlobServiceClient(options.ConnectionString, clientOptions);
-        }
-
-        var credential = new Azure.Identity.DefaultAzureCredential(new Azure.Identity.DefaultAzureCredentialOptions { ManagedIdentityClientId = options.ClientId });
-        return new BlobServiceClient(options.BlobServiceUri!, credential, clientOptions);
+            clients.ConfigureDefaults(o =>
+            {
+                o.Retry.MaxRetries = 5;
+                o.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
+            });
+            clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, credential, sp) =>
+                    Storage(sp).ConnectionString is { Length: > 0 } connectionString
+                        ? new BlobServiceClient(connectionString, clientOptions)
+                        : new BlobServiceClient(Storage(sp).BlobServiceUri!, credential, clientOptions))
+                .WithCredential(sp => new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = Storage(sp).ClientId }));
+        });
     }
+
+    private static StorageOptions Storage(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value;
 }

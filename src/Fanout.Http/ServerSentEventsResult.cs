@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Fanout.Core.Service;
@@ -8,41 +11,30 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Fanout.Http;
 
 /// <summary>
-/// The SSE writer: an <see cref="EventStream{T}"/> as <c>text/event-stream</c>. Writes <c>retry:</c> first (it also
-/// opens the stream for proxies), each event as <c>event: NAME</c> and one <c>data:</c> line of JSON, each keep-alive
-/// as a comment line, flushing after each; ends when the events end or the client goes away.
+/// The SSE writer: an <see cref="EventStream{T}"/> as <c>text/event-stream</c>, its events framed by .NET's
+/// <see cref="SseFormatter"/> (<c>event: NAME</c>, the data as one <c>data:</c> line of JSON, flushed after each).
+/// Two lines are constants written around it, because an <c>SseItem</c> cannot express them: the
+/// <c>retry:</c> block written first (an item always carries a <c>data:</c> line, which would dispatch an empty
+/// event; this block also opens the stream for proxies before the first status is read), and the keep-alive
+/// comment written between events. Ends when the events end or the client goes away.
 /// </summary>
 /// <typeparam name="T">The type of the events' data.</typeparam>
 public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
     where T : class
 {
-    private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
+    /// <summary>The keep-alive: a comment line, ignored by every SSE reader.</summary>
+    internal static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
 
-    // All watchers of a batch are handed the same object per status read (BatchStatusFeed): it is formatted once,
-    // not once per open stream.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<T, Formatted> Cache = [];
+    // All watchers of a batch are handed the same object per status read (BatchStatusFeed): its JSON is written
+    // once, not once per open stream.
+    private static readonly ConditionalWeakTable<T, byte[]> Cache = [];
 
     /// <summary>The events.</summary>
     public EventStream<T> Stream { get; } = stream;
 
-    /// <summary>One SSE event: <c>event: NAME</c>, the data as one <c>data:</c> line of JSON, a blank line.</summary>
-    public static byte[] Format(string name, T data)
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(data, ServiceJson.Options);
-        var head = Encoding.UTF8.GetBytes($"event: {name}\ndata: ");
-        var bytes = new byte[head.Length + json.Length + 2];
-        head.CopyTo(bytes, 0);
-        json.CopyTo(bytes, head.Length);
-        bytes[^2] = (byte)'\n';
-        bytes[^1] = (byte)'\n';
-        return bytes;
-    }
-
-    private static byte[] FormatShared(string name, T data)
-    {
-        var formatted = Cache.GetValue(data, d => new Formatted(name, Format(name, d)));
-        return formatted.Name == name ? formatted.Bytes : Format(name, data);
-    }
+    /// <summary>The data as UTF-8 JSON in the services' shape, one line; formatted once per object.</summary>
+    public static byte[] Json(T data)
+        => Cache.GetValue(data, static d => JsonSerializer.SerializeToUtf8Bytes(d, ServiceJson.Options));
 
     /// <inheritdoc />
     public async Task ExecuteAsync(HttpContext httpContext)
@@ -58,11 +50,9 @@ public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
         try
         {
             var retry = ((long)Stream.ReconnectAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-            await WriteAsync(response, Encoding.UTF8.GetBytes($"retry: {retry}\n\n"), cancellationToken).ConfigureAwait(false);
-            await foreach (var item in Stream.Events.WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                await WriteAsync(response, item.IsKeepAlive ? KeepAlive : FormatShared(item.Name ?? "message", item.Data!), cancellationToken).ConfigureAwait(false);
-            }
+            await WriteAsync(response.Body, Encoding.UTF8.GetBytes($"retry: {retry}\n\n"), cancellationToken).ConfigureAwait(false);
+            await SseFormatter.WriteAsync(ItemsAsync(response.Body, cancellationToken), response.Body, static (item, writer) => writer.Write(Json(item.Data)), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -70,11 +60,26 @@ public sealed class ServerSentEventsResult<T>(EventStream<T> stream) : IResult
         }
     }
 
-    private static async Task WriteAsync(HttpResponse response, byte[] bytes, CancellationToken cancellationToken)
+    // The events as SSE items; a keep-alive is written here, between two items (the formatter awaits each write
+    // before it asks for the next item, so the writes never overlap).
+    private async IAsyncEnumerable<SseItem<T>> ItemsAsync(Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await response.Body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var item in Stream.Events.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (item.IsKeepAlive)
+            {
+                await WriteAsync(body, KeepAlive, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                yield return new SseItem<T>(item.Data!, item.Name ?? "message");
+            }
+        }
     }
 
-    private sealed record Formatted(string Name, byte[] Bytes);
+    private static async Task WriteAsync(Stream body, byte[] bytes, CancellationToken cancellationToken)
+    {
+        await body.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -6,9 +6,18 @@ using Fanout.Core.Options;
 namespace Fanout.Core.Llm;
 
 /// <summary>
-/// Builds the <see cref="AzureOpenAIClient"/> with Fanout's pipeline settings: <see cref="ThrottleAwareRetryPolicy"/>
-/// and, per try, a <see cref="DeploymentThrottleGate"/> of its own (shared by every request of that client).
+/// Builds the <see cref="AzureOpenAIClient"/>s by hand, not through <c>Microsoft.Extensions.Azure</c> (which builds the
+/// blob client), because they are one per pool member, each with a gate of its own: Fanout's pipeline settings are
+/// <see cref="ThrottleAwareRetryPolicy"/> and, per try, a <see cref="DeploymentThrottleGate"/> (shared by every request
+/// of that client).
 /// </summary>
+/// <remarks>
+/// Why not <c>AddClient&lt;AzureOpenAIClient, AzureOpenAIClientOptions&gt;</c> with named clients: the members are only
+/// known once <see cref="Pool.PoolOptions"/> is read, after registration (names at registration would need a raw
+/// configuration read in <c>AddFanoutCore</c>); the member's router reads the same gate object its pipeline holds; key
+/// members use an <c>ApiKeyCredential</c>, not a <c>TokenCredential</c>; and <see cref="AzureOpenAIClientOptions"/> is a
+/// System.ClientModel type that the library's <c>ConfigureDefaults</c> (Azure.Core <c>ClientOptions</c>) does not reach.
+/// </remarks>
 /// <param name="timeProvider">Clock of the throttle gate; <see cref="TimeProvider.System"/> when null.</param>
 public class AzureOpenAIClientFactory(TimeProvider? timeProvider = null)
 {
