@@ -1,5 +1,5 @@
-using Xunit;
 using Fanout.Durable;
+using Xunit;
 
 namespace Fanout.Tests.Durable;
 
