@@ -1,3 +1,6 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Microsoft.DurableTask.Testing.Sidecar;
@@ -47,7 +50,10 @@ internal static class OrchestrationServiceFactory
         return new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = options.TaskHubName,
-            StorageAccountClientProvider = new StorageAccountClientProvider(options.StorageConnectionString!),
+            StorageAccountClientProvider = new StorageAccountClientProvider(
+                StorageServiceClientProvider.ForBlob(options.StorageConnectionString!, Quiet(new BlobClientOptions())),
+                StorageServiceClientProvider.ForQueue(options.StorageConnectionString!, Quiet(new QueueClientOptions())),
+                StorageServiceClientProvider.ForTable(options.StorageConnectionString!, Quiet(new TableClientOptions()))),
             PartitionCount = options.PartitionCount,
 
             // Idle queues are polled at least once a second (measured on 2 cores: longer back-offs stall small batches).
@@ -70,5 +76,17 @@ internal static class OrchestrationServiceFactory
             UseAppLease = false,
             LoggerFactory = loggerFactory,
         });
+    }
+
+    /// <summary>
+    /// The task hub's storage clients without the Azure SDK's per-request log events and spans: about 9 requests per
+    /// prompt, whose events nobody reads (Azure.Core logs are kept to errors) and whose spans are not exported.
+    /// </summary>
+    private static T Quiet<T>(T options)
+        where T : Azure.Core.ClientOptions
+    {
+        options.Diagnostics.IsLoggingEnabled = false;
+        options.Diagnostics.IsDistributedTracingEnabled = false;
+        return options;
     }
 }
