@@ -16,10 +16,10 @@ namespace Fanout.IntegrationTests.EndToEnd;
 /// </summary>
 public sealed class CrashResumeTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
-    // One case: three kills of a 1,000-line batch cover what a single kill of a smaller one did (each kill is a full
+    // One case: three kills of a 600-line batch cover what a single kill of a smaller one did (each kill is a full
     // crash and resume); EmbeddedCrashTests does the same on the README's defaults.
     [Theory]
-    [InlineData(1000, 20, 3)]
+    [InlineData(600, 20, 3)]
     public async Task Host_killed_mid_batch_resumes_with_byte_identical_output(int count, int cap, int kills)
     {
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 100, DeterministicResponses = true });

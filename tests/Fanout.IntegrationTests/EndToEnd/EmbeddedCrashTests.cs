@@ -17,17 +17,19 @@ namespace Fanout.IntegrationTests.EndToEnd;
 /// </summary>
 public sealed class EmbeddedCrashTests(ITestOutputHelper output)
 {
-    private const int Count = 1000;
+    private const int Count = 600;
     private const int Cap = 20;
+
+    // Test code, not orchestrator code: the two crash tests of this class run one after the other, and share one reference.
+    private static readonly SemaphoreSlim ReferenceGate = new(1, 1);
+    private static Run? _reference;
 
     [Fact]
     public async Task Three_kills_of_the_host_on_embedded_defaults_lose_nothing_and_never_run_two_azurites()
     {
+        var reference = await ReferenceAsync();
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 100, DeterministicResponses = true });
-        var jsonl = FanoutTestApp.Jsonl(Count, i => $"embedded crash prompt {i}");
-
-        var reference = await RunAsync(simulator, jsonl, killAt: [], killAzuriteToo: false);
-        simulator.ResetStats();
+        var jsonl = Prompts();
         var random = new Random();
         var killPoints = Enumerable.Range(1, 3).Select(k => (Count * k / 4) + random.Next(-Count / 20, Count / 20)).ToArray();
         var crashed = await RunAsync(simulator, jsonl, killPoints, killAzuriteToo: false);
@@ -50,11 +52,9 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task Power_loss_of_host_and_azurite_together_keeps_accepted_batches_and_finishes_them()
     {
+        var reference = await ReferenceAsync();
         await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 100, DeterministicResponses = true });
-        var jsonl = FanoutTestApp.Jsonl(Count, i => $"power loss prompt {i}");
-
-        var reference = await RunAsync(simulator, jsonl, killAt: [], killAzuriteToo: false);
-        simulator.ResetStats();
+        var jsonl = Prompts();
         var crashed = await RunAsync(simulator, jsonl, killAt: [Count / 3, 2 * Count / 3], killAzuriteToo: true);
 
         var stats = simulator.Stats.Snapshot();
@@ -117,6 +117,31 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
         var differing = expectedLines.Zip(actualLines).Where(p => p.First != p.Second).Take(3).Select(p => $"expected {p.First}\n  actual {p.Second}").ToList();
         Assert.True(differing.Count == 0, "Lines differ after the crashes:\n" + string.Join("\n", differing) + "\nHost logs:\n" + crashed.Logs);
         Assert.Equal(reference.Output, crashed.Output);
+    }
+
+    private static byte[] Prompts() => FanoutTestApp.Jsonl(Count, i => $"embedded crash prompt {i}");
+
+    /// <summary>
+    /// The uninterrupted run both crash tests compare with, run once for the class: the simulator's answers are
+    /// deterministic (a function of the prompt), so a run on another simulator instance gives the same bytes.
+    /// </summary>
+    private async Task<Run> ReferenceAsync()
+    {
+        await ReferenceGate.WaitAsync();
+        try
+        {
+            if (_reference is null)
+            {
+                await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions { LatencyMs = 100, DeterministicResponses = true });
+                _reference = await RunAsync(simulator, Prompts(), killAt: [], killAzuriteToo: false);
+            }
+
+            return _reference;
+        }
+        finally
+        {
+            ReferenceGate.Release();
+        }
     }
 
     private async Task<Run> RunAsync(SimulatorServer simulator, byte[] jsonl, int[] killAt, bool killAzuriteToo)

@@ -27,9 +27,11 @@ public sealed class LargeBatchTests(AzuriteFixture azurite, ITestOutputHelper ou
     /// in-process memory backend (which keeps the histories of the chunk orchestrations that have run until they are
     /// purged: this part grows with the batch), the blob caches (prepared chunks, result segments:
     /// 256 MB each at most) and the runtime. Holding the batch itself (its prompts and results, ~100 MB here) several
-    /// times over, as a non-streaming path would, breaks it.
+    /// times over, as a non-streaming path would, breaks it. Measured peaks: 971 MB on the old hand-built backend; on the
+    /// stock one 1,116 MB alone and 1,143 MB beside the other test lane (whose in-process tests share this process's
+    /// working set), so the bound moved from 1,200 MB to 1,400 MB: three more copies of the batch still break it.
     /// </summary>
-    private const long RssBoundBytes = 1_200L * 1024 * 1024;
+    private const long RssBoundBytes = 1_400L * 1024 * 1024;
 
     [Fact]
     public async Task A_200000_line_batch_runs_in_order_with_the_process_memory_below_its_bound()
