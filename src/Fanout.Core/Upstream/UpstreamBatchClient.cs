@@ -26,8 +26,11 @@ public sealed class UpstreamBatchClient
     private readonly OpenAIFileClient _files;
     private readonly BatchClient _batches;
 
-    /// <summary>A client for <paramref name="member"/>.</summary>
-    public UpstreamBatchClient(PoolMember member)
+    /// <summary>
+    /// A client for <paramref name="member"/>; a member without a key signs in as live calls do, with the user-assigned
+    /// identity <paramref name="managedIdentityClientId"/> (<c>Fanout:OpenAI:ManagedIdentityClientId</c>) when set.
+    /// </summary>
+    public UpstreamBatchClient(PoolMember member, string? managedIdentityClientId = null)
     {
         ArgumentNullException.ThrowIfNull(member);
         if (member.Endpoint.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal))
@@ -38,7 +41,8 @@ public sealed class UpstreamBatchClient
         }
         else
         {
-            var client = AzureOpenAIClientFactory.Create(new OpenAIOptions { Endpoint = member.Endpoint, ApiKey = member.ApiKey }, new AzureOpenAIClientOptions());
+            var client = AzureOpenAIClientFactory.Create(
+                new OpenAIOptions { Endpoint = member.Endpoint, ApiKey = member.ApiKey, ManagedIdentityClientId = managedIdentityClientId }, new AzureOpenAIClientOptions());
             _files = client.GetOpenAIFileClient();
             _batches = client.GetBatchClient();
         }

@@ -20,7 +20,8 @@ namespace Fanout.Core.Upstream;
 /// answer breaks the line's structured-output schema are not stored: the live run that follows runs them.
 /// </summary>
 public sealed partial class UpstreamService(
-    BatchStore store, IOptions<PoolOptions> pool, IOptions<CostOptions> cost, Estimates.EstimateSettings estimates, ILogger<UpstreamService> logger)
+    BatchStore store, IOptions<PoolOptions> pool, IOptions<CostOptions> cost, Estimates.EstimateSettings estimates, ILogger<UpstreamService> logger,
+    IOptions<OpenAIOptions>? openAI = null)
 {
     private readonly ConcurrentDictionary<string, UpstreamBatchClient> _clients = new(StringComparer.Ordinal);
 
@@ -366,7 +367,7 @@ public sealed partial class UpstreamService(
     }
 
     private UpstreamBatchClient ClientOf(string member)
-        => _clients.GetOrAdd(member, name => new UpstreamBatchClient(pool.Value.Members.First(m => m.Name == name)));
+        => _clients.GetOrAdd(member, name => new UpstreamBatchClient(pool.Value.Members.First(m => m.Name == name), openAI?.Value.ManagedIdentityClientId));
 
     private static IEnumerable<ReadOnlyMemory<byte>> Lines(BinaryData content)
     {
