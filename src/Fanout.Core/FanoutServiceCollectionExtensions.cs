@@ -104,11 +104,7 @@ public static class FanoutServiceCollectionExtensions
             {
                 o.Retry.MaxRetries = 5;
                 o.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
-
-                // No per-request log events or spans: the forwarding above would turn every request's events into
-                // log calls that the filter then drops, and the exported traces hold Fanout's own spans only.
-                o.Diagnostics.IsLoggingEnabled = false;
-                o.Diagnostics.IsDistributedTracingEnabled = false;
+                AzureSdkDiagnostics.Quiet(o);
             });
             clients.AddClient<BlobServiceClient, BlobClientOptions>((clientOptions, credential, sp) =>
                     Storage(sp).ConnectionString is { Length: > 0 } connectionString

@@ -3,6 +3,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
+using Fanout.Core.Storage;
 using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.Extensions.Logging;
 
@@ -51,9 +52,9 @@ internal static class OrchestrationServiceFactory
         {
             TaskHubName = options.TaskHubName,
             StorageAccountClientProvider = new StorageAccountClientProvider(
-                StorageServiceClientProvider.ForBlob(options.StorageConnectionString!, Quiet(new BlobClientOptions())),
-                StorageServiceClientProvider.ForQueue(options.StorageConnectionString!, Quiet(new QueueClientOptions())),
-                StorageServiceClientProvider.ForTable(options.StorageConnectionString!, Quiet(new TableClientOptions()))),
+                StorageServiceClientProvider.ForBlob(options.StorageConnectionString!, AzureSdkDiagnostics.Quiet(new BlobClientOptions())),
+                StorageServiceClientProvider.ForQueue(options.StorageConnectionString!, AzureSdkDiagnostics.Quiet(new QueueClientOptions())),
+                StorageServiceClientProvider.ForTable(options.StorageConnectionString!, AzureSdkDiagnostics.Quiet(new TableClientOptions()))),
             PartitionCount = options.PartitionCount,
 
             // Idle queues are polled at least once a second (measured on 2 cores: longer back-offs stall small batches).
@@ -76,17 +77,5 @@ internal static class OrchestrationServiceFactory
             UseAppLease = false,
             LoggerFactory = loggerFactory,
         });
-    }
-
-    /// <summary>
-    /// The task hub's storage clients without the Azure SDK's per-request log events and spans: about 9 requests per
-    /// prompt, whose events nobody reads (Azure.Core logs are kept to errors) and whose spans are not exported.
-    /// </summary>
-    private static T Quiet<T>(T options)
-        where T : Azure.Core.ClientOptions
-    {
-        options.Diagnostics.IsLoggingEnabled = false;
-        options.Diagnostics.IsDistributedTracingEnabled = false;
-        return options;
     }
 }

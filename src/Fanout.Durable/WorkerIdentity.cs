@@ -17,7 +17,6 @@ public static class WorkerIdentity
 
     private static readonly Lazy<string> Slot = new(TakeSlot, LazyThreadSafetyMode.ExecutionAndPublication);
 
-
     /// <summary>The machine name plus this process's worker slot (or its process id when no slot can be held).</summary>
     public static string Default => Slot.Value;
 
