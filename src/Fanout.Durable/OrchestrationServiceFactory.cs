@@ -14,21 +14,29 @@ internal static class OrchestrationServiceFactory
 {
     /// <summary>
     /// How long a dequeued activity stays invisible. After a crash the calls that were in flight run again once it
-    /// passes; the dispatcher renews the locks of running calls, so long calls are not run twice.
+    /// passes: when the dead host held every call of a batch's window, the restarted host waits this long for them (at
+    /// 30 s, a batch stalled up to 30 s per crash). Durable Task renews the lock of a running call every 5 s whatever
+    /// this is (30 s before it expires, checked every 5 s), so long calls keep their lock; a renewal late by more than
+    /// 7 s (a starved machine) lets a copy run, which the prompt activity's call gate holds behind the first.
     /// </summary>
-    internal static readonly TimeSpan WorkItemVisibilityTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan WorkItemVisibilityTimeout = TimeSpan.FromSeconds(12);
 
     /// <summary>
-    /// How long prefetched control-queue messages stay invisible. After a crash it bounds how long the dead host's
-    /// orchestrations stall (Azure Storage's own default is 5 minutes; the lease takeover takes 20 s anyway). While a
-    /// host runs, a message held longer (waiting behind a busy episode) reappears and is delivered twice: at 10 s,
-    /// EmbeddedCrashTests' uninterrupted run on a loaded 2-core machine (load average 20) got 252 duplicates, split-brain
-    /// episodes and a chunk that never finished. It stays under three quarters of <see cref="WorkItemVisibilityTimeout"/>,
-    /// so an episode that is run again sends its calls while the dead host's copies are still invisible.
+    /// How long dequeued control-queue messages stay invisible. After a crash it bounds how long the dead host's
+    /// orchestrations stall when it held their next messages (Azure Storage's own default is 5 minutes; at 20 s a
+    /// batch stalled up to 22 s per crash). Durable Task renews only the messages of a running episode: a message that
+    /// waits longer than this in the host's buffer, or behind a running episode of its session, reappears and is
+    /// delivered twice (at 10 s, EmbeddedCrashTests' uninterrupted run on a machine at load average 20 got 252
+    /// duplicates). 12 s leaves 7 s over an episode's 5 s renewal cadence.
     /// </summary>
-    internal static readonly TimeSpan ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(12);
 
-    /// <summary>A dead host's partitions move within the lease plus one acquire interval (20 s, also under 3/4 of the above).</summary>
+    /// <summary>
+    /// A dead host's partitions move to another running host within the lease plus one acquire interval (20 s; a
+    /// host restarted on the same machine renews its predecessor's leases at once, see <see cref="WorkerIdentity"/>).
+    /// The dead host's calls reappear before that and run on the other hosts; their answers wait in the partition's
+    /// queue for its new owner.
+    /// </summary>
     internal static readonly TimeSpan LeaseInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>How often leases are renewed, claimed and balanced.</summary>

@@ -33,10 +33,11 @@ public sealed class AzureStorageBackendTests(AzuriteFixture azurite, ITestOutput
     [Fact]
     public async Task Activity_running_longer_than_the_visibility_timeout_keeps_its_lock_and_runs_once()
     {
-        // Arrange: a call longer than the 30 s visibility timeout; the dispatcher renews its lock, or it would reappear.
+        // Arrange: a call longer than the 12 s visibility timeout (three of the dispatcher's 5 s renewals); the dispatcher
+        // renews its lock, or it would reappear.
         using CancellationTokenSource timeout = new(TestTimeout);
         DurableBackendOptions options = DurableTestOptions.AzureStorage(azurite.ConnectionString);
-        await using DurableTestHost host = await DurableTestHost.StartAsync(options, output, TimeSpan.FromSeconds(45), timeout.Token);
+        await using DurableTestHost host = await DurableTestHost.StartAsync(options, output, TimeSpan.FromSeconds(20), timeout.Token);
 
         // Act
         OrchestrationMetadata result = await host.RunAsync(new SlidingWindowInput(Count: 2, Window: 2), timeout.Token);
