@@ -83,8 +83,8 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
         var host = await HostProcess.StartAsync(settings);
         try
         {
-            var id = await SubmitAsync(host, FanoutTestApp.Jsonl(600, i => $"shutdown prompt {i}"), "shutdown");
-            while (simulator.Stats.Succeeded < 150)
+            var id = await SubmitAsync(host, FanoutTestApp.Jsonl(300, i => $"shutdown prompt {i}"), "shutdown");
+            while (simulator.Stats.Succeeded < 100)
             {
                 await Task.Delay(20);
             }
@@ -98,7 +98,7 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
             host = await HostProcess.StartAsync(settings);
             await WaitCompletedAsync(host, id, TimeSpan.FromMinutes(4));
             var lines = (await host.Http.GetStringAsync($"/api/batches/{id}/results")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(600, lines.Length);
+            Assert.Equal(300, lines.Length);
             Assert.All(lines, l => Assert.Contains("\"status_code\":200", l, StringComparison.Ordinal));
             await host.InterruptAsync(TimeSpan.FromSeconds(60));
         }
