@@ -31,6 +31,7 @@ public sealed class HostTelemetryTests(ITestOutputHelper output)
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
         var port = FreePorts.GetLoopbackPort();
+        List<Activity> ended;
         var builder = WebApplication.CreateBuilder([
             $"--Fanout:Host:Urls=http://127.0.0.1:{port}",
             $"--Fanout:Storage:ConnectionString={_azurite.ConnectionString}",
@@ -61,6 +62,14 @@ public sealed class HostTelemetryTests(ITestOutputHelper output)
 
             app.Services.GetRequiredService<TracerProvider>().ForceFlush();
             app.Services.GetRequiredService<MeterProvider>().ForceFlush();
+
+            // What the running host exported. Not what ends while the test tears its apps down: a request that the
+            // in-process client endpoint serves while the tracer provider is being disposed ends untagged and unfiltered
+            // (seen 2 times in 7 runs: one span with no url.path).
+            lock (spans)
+            {
+                ended = [.. spans];
+            }
         }
         finally
         {
@@ -68,12 +77,6 @@ public sealed class HostTelemetryTests(ITestOutputHelper output)
             await app.DisposeAsync();
             await embedded.DisposeAsync();
             await _azurite.DisposeAsync();
-        }
-
-        List<Activity> ended;
-        lock (spans)
-        {
-            ended = [.. spans];
         }
 
         var requests = ended.Where(s => s.Source.Name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)).ToList();

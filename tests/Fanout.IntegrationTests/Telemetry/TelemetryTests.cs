@@ -31,7 +31,9 @@ public sealed class TelemetryTests(TelemetryRun run) : IClassFixture<TelemetryRu
         Assert.All(calls, c => Assert.Equal(TraceIds.ChunkSpanId(run.BatchId, (int)c.GetTagItem("fanout.line.index")! / TelemetryRun.ChunkSize), c.ParentSpanId));
         Assert.All(calls, c => Assert.Equal("gpt-4o-mini", c.GetTagItem("gen_ai.request.model")));
         Assert.All(calls, c => Assert.NotNull(c.GetTagItem("fanout.wait_ms")));
-        Assert.Equal(TelemetryRun.Lines, calls.Count(c => (int)c.GetTagItem("http.response.status_code")! == 200 && (int)c.GetTagItem("gen_ai.usage.output_tokens")! > 0));
+        // Every line has a successful call span; at-least-once delivery may call a line twice (seen once: 301 of 300).
+        var answered = calls.Where(c => (int)c.GetTagItem("http.response.status_code")! == 200 && (int)c.GetTagItem("gen_ai.usage.output_tokens")! > 0);
+        Assert.Equal(TelemetryRun.Lines, answered.Select(c => (int)c.GetTagItem("fanout.line.index")!).Distinct().Count());
         Assert.Contains(calls, c => (int)c.GetTagItem("fanout.retries")! > 0 && (int)c.GetTagItem("fanout.rate_limited")! > 0);
 
         var batchTokens = Convert.ToInt64(batch.GetTagItem("gen_ai.usage.output_tokens"), System.Globalization.CultureInfo.InvariantCulture);
