@@ -17,7 +17,8 @@ internal static class OrchestrationServiceFactory
     /// passes: when the dead host held every call of a batch's window, the restarted host waits this long for them (at
     /// 30 s, a batch stalled up to 30 s per crash). Durable Task renews the lock of a running call every 5 s whatever
     /// this is (30 s before it expires, checked every 5 s), so long calls keep their lock; a renewal late by more than
-    /// 7 s (a starved machine) lets a copy run, which the prompt activity's call gate holds behind the first.
+    /// 7 s (a starved machine) lets a copy run, which the prompt activity's call gate holds behind the first when
+    /// both are on one host.
     /// </summary>
     internal static readonly TimeSpan WorkItemVisibilityTimeout = TimeSpan.FromSeconds(12);
 
@@ -56,13 +57,14 @@ internal static class OrchestrationServiceFactory
             return new InMemoryOrchestrationService(loggerFactory);
         }
 
+        var storage = options.StorageConnectionString!;
         return new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = options.TaskHubName,
             StorageAccountClientProvider = new StorageAccountClientProvider(
-                StorageServiceClientProvider.ForBlob(options.StorageConnectionString!, AzureSdkDiagnostics.Quiet(new BlobClientOptions())),
-                StorageServiceClientProvider.ForQueue(options.StorageConnectionString!, AzureSdkDiagnostics.Quiet(new QueueClientOptions())),
-                StorageServiceClientProvider.ForTable(options.StorageConnectionString!, AzureSdkDiagnostics.Quiet(new TableClientOptions()))),
+                StorageServiceClientProvider.ForBlob(storage, AzureSdkDiagnostics.Quiet(new BlobClientOptions())),
+                StorageServiceClientProvider.ForQueue(storage, AzureSdkDiagnostics.Quiet(new QueueClientOptions())),
+                StorageServiceClientProvider.ForTable(storage, AzureSdkDiagnostics.Quiet(new TableClientOptions()))),
             PartitionCount = options.PartitionCount,
 
             // Idle queues are polled at least once a second (measured on 2 cores: longer back-offs stall small batches).
