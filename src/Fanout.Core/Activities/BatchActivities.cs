@@ -38,9 +38,14 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
         // Calls, 429s and failures: the attempt journals of every process (the one source of those figures).
         var attempts = await store.ReadAttemptTotalsAsync(input.BatchId, cancellationToken).ConfigureAwait(false);
         check = check with { Stored = check.Stored with { ByDeployment = attempts, Throttled = RateLimited(attempts) } };
+        if (check.Unlisted > 0)
+        {
+            LogUnlisted(logger, input.BatchId, check.Unlisted);
+        }
+
         if (check.Missing.Count > 0)
         {
-            LogMissing(logger, input.BatchId, check.Missing.Count, check.Missing[0]);
+            LogMissing(logger, input.BatchId, check.Missing.Count, check.Missing[0], string.Join(", ", check.Missing.Take(20)));
         }
 
         return check;
@@ -50,8 +55,11 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     public static int RateLimited(IReadOnlyDictionary<string, DeploymentUsage>? attempts)
         => attempts is null ? 0 : (int)attempts.Values.Sum(u => u.RateLimited);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}); they run again")]
-    private static partial void LogMissing(ILogger logger, string batchId, int count, int first);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}; lines {Lines}); they run again")]
+    private static partial void LogMissing(ILogger logger, string batchId, int count, int first, string lines);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} result segments this process stored were not in the storage listing; their lines count as stored")]
+    private static partial void LogUnlisted(ILogger logger, string batchId, int count);
 
     /// <summary>
     /// Writes output.jsonl and errors.jsonl in input order, and batch.json (and merged.jsonl for a retry); then, with

@@ -166,7 +166,7 @@ public sealed partial class BatchStore
             }
         }
 
-        return new ResultCheck(missing, counts);
+        return new ResultCheck(missing, counts, listed.Unlisted.Count);
     }
 
     /// <summary>

@@ -19,25 +19,43 @@ internal sealed class ChunkResultGatherer(BlobContainerClient work, ResultSegmen
     public async Task<BatchSegments> ListAsync(string batchId, CancellationToken cancellationToken)
     {
         var byChunk = new Dictionary<int, List<string>>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         var prefix = BatchBlobLayout.ResultsPrefix(batchId);
         await foreach (var item in work.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
         {
-            if (BatchBlobLayout.TryParseResultChunks(batchId, item.Name, out var first, out var last))
-            {
-                // A segment of a group commit that spanned several chunks serves each of them.
-                for (var chunk = first; chunk <= last; chunk++)
-                {
-                    if (!byChunk.TryGetValue(chunk, out var names))
-                    {
-                        byChunk[chunk] = names = [];
-                    }
-
-                    names.Add(item.Name);
-                }
-            }
+            listed.Add(item.Name);
+            File(batchId, item.Name, byChunk);
         }
 
-        return new BatchSegments(byChunk);
+        // A segment whose upload storage acknowledged to this process is stored, whether or not this listing shows it
+        // (its copy here is the blob): the listing alone must never turn an acknowledged result into a missing line.
+        List<string>? unlisted = null;
+        foreach (var name in segments.NamesOf(batchId).Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !listed.Contains(n)))
+        {
+            (unlisted ??= []).Add(name);
+            File(batchId, name, byChunk);
+        }
+
+        return new BatchSegments(byChunk, unlisted);
+    }
+
+    /// <summary>Files a segment under every chunk it holds lines of (a group commit can span several).</summary>
+    private static void File(string batchId, string name, Dictionary<int, List<string>> byChunk)
+    {
+        if (!BatchBlobLayout.TryParseResultChunks(batchId, name, out var first, out var last))
+        {
+            return;
+        }
+
+        for (var chunk = first; chunk <= last; chunk++)
+        {
+            if (!byChunk.TryGetValue(chunk, out var names))
+            {
+                byChunk[chunk] = names = [];
+            }
+
+            names.Add(name);
+        }
     }
 
     /// <summary>The stored result line of each line of a chunk (null where none is stored), one copy per line, from one listing of the batch.</summary>

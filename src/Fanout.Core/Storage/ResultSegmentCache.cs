@@ -32,11 +32,17 @@ internal sealed class ResultSegmentCache
         }
     }
 
+    /// <summary>The names of the segments of a batch held here.</summary>
+    public IEnumerable<string> NamesOf(string batchId)
+    {
+        var prefix = BatchBlobLayout.WorkPrefix(batchId);
+        return _segments.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
     /// <summary>How many segments of a batch are held.</summary>
     public int CountOf(string batchId)
     {
-        var prefix = BatchBlobLayout.WorkPrefix(batchId);
-        return _segments.Keys.Count(k => k.StartsWith(prefix, StringComparison.Ordinal));
+        return NamesOf(batchId).Count();
     }
 
     /// <summary>Drops every segment of a batch.</summary>

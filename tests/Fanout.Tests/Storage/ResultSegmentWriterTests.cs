@@ -71,6 +71,39 @@ public sealed class ResultSegmentWriterTests
         Assert.Equal(1, await store.WriteFinishedPrefixAsync("b2", prepared, output, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_segment_storage_acknowledged_but_its_listing_misses_still_counts_as_stored_and_is_reported()
+    {
+        var (store, blobs) = Store();
+        var writer = new ResultSegmentWriter(store);
+        var prepared = new PreparedBatch(3, 0, ChunkSize);
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => writer.WriteAsync("b3", i, ChunkSize, Line(i), CancellationToken.None)));
+        var stored = blobs.Paths.Where(p => p.Contains("/b3/results/", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(stored);
+
+        // The listing no longer returns what the upload was acknowledged for.
+        var service = new BlobServiceClient(
+            new Uri("http://127.0.0.1:1/devstoreaccount1"),
+            new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(blobs)), Retry = { MaxRetries = 0 } });
+        foreach (var path in stored)
+        {
+            var at = path.IndexOf("/b3/", StringComparison.Ordinal);
+            await service.GetBlobContainerClient(path[..at].Split('/')[^1]).DeleteBlobAsync(path[(at + 1)..]);
+        }
+
+        Assert.DoesNotContain(blobs.Paths, p => p.Contains("/b3/results/", StringComparison.Ordinal));
+
+        var check = await store.CheckResultsAsync("b3", prepared, CancellationToken.None);
+        Assert.Empty(check.Missing);
+        Assert.Equal(3, check.Stored.Completed);
+        Assert.Equal(stored.Count, check.Unlisted);
+
+        // Nothing this process wrote is unlisted when the listing is whole.
+        var (other, _) = Store();
+        await new ResultSegmentWriter(other).WriteAsync("b4", 0, ChunkSize, Line(0), CancellationToken.None);
+        Assert.Equal(0, (await other.CheckResultsAsync("b4", new PreparedBatch(1, 0, ChunkSize), CancellationToken.None)).Unlisted);
+    }
+
     [Theory]
     [InlineData("b/results/000003/0123456789abcdef0123456789abcdef.seg", 3, 3)]
     [InlineData("b/results/000003/000009-0123456789abcdef0123456789abcdef.seg", 3, 9)]
