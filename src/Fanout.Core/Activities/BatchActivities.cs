@@ -58,7 +58,7 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}; lines {Lines}); they run again")]
     private static partial void LogMissing(ILogger logger, string batchId, int count, int first, string lines);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} result segments this process stored were not in the storage listing; their lines count as stored")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} result segments this process stored are not in the storage listing; their lines count as missing")]
     private static partial void LogUnlisted(ILogger logger, string batchId, int count);
 
     /// <summary>

@@ -27,14 +27,9 @@ internal sealed class ChunkResultGatherer(BlobContainerClient work, ResultSegmen
             File(batchId, item.Name, byChunk);
         }
 
-        // A segment whose upload storage acknowledged to this process is stored, whether or not this listing shows it
-        // (its copy here is the blob): the listing alone must never turn an acknowledged result into a missing line.
-        List<string>? unlisted = null;
-        foreach (var name in segments.NamesOf(batchId).Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !listed.Contains(n)))
-        {
-            (unlisted ??= []).Add(name);
-            File(batchId, name, byChunk);
-        }
+        // The listing stays the truth (every finalize, on any host, must gather the same lines). A segment this process
+        // uploaded that the listing does not show is only reported: it was deleted, or storage lost it.
+        var unlisted = segments.NamesOf(batchId).Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !listed.Contains(n)).ToList();
 
         return new BatchSegments(byChunk, unlisted);
     }
