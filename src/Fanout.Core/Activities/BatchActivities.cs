@@ -45,7 +45,7 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
 
         if (check.Missing.Count > 0)
         {
-            LogMissing(logger, input.BatchId, check.Missing.Count, check.Missing[0], string.Join(", ", check.Missing.Take(20)));
+            LogMissing(logger, input.BatchId, check.Missing.Count, string.Join(", ", check.Missing.Take(20)));
         }
 
         return check;
@@ -55,8 +55,8 @@ public sealed partial class BatchActivities(BatchStore store, BatchPreparer prep
     public static int RateLimited(IReadOnlyDictionary<string, DeploymentUsage>? attempts)
         => attempts is null ? 0 : (int)attempts.Values.Sum(u => u.RateLimited);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (first: line {First}; lines {Lines}); they run again")]
-    private static partial void LogMissing(ILogger logger, string batchId, int count, int first, string lines);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} lines have no stored result after the run (lines {Lines}, the first 20 at most); they run again")]
+    private static partial void LogMissing(ILogger logger, string batchId, int count, string lines);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: {Count} result segments this process stored are not in the storage listing; their lines count as missing")]
     private static partial void LogUnlisted(ILogger logger, string batchId, int count);

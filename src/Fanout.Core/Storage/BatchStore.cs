@@ -166,7 +166,9 @@ public sealed partial class BatchStore
             }
         }
 
-        return new ResultCheck(missing, counts, listed.Unlisted.Count);
+        // The listing stays the truth (a finalize on any host gathers the same lines): a segment this process uploaded
+        // that the listing lacks (deleted, or lost by storage) is only counted, for the log.
+        return new ResultCheck(missing, counts, _segments.NamesOf(batchId).Count(n => !listed.Contains(n)));
     }
 
     /// <summary>

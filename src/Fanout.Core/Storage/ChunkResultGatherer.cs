@@ -19,38 +19,25 @@ internal sealed class ChunkResultGatherer(BlobContainerClient work, ResultSegmen
     public async Task<BatchSegments> ListAsync(string batchId, CancellationToken cancellationToken)
     {
         var byChunk = new Dictionary<int, List<string>>();
-        var listed = new HashSet<string>(StringComparer.Ordinal);
         var prefix = BatchBlobLayout.ResultsPrefix(batchId);
         await foreach (var item in work.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
         {
-            listed.Add(item.Name);
-            File(batchId, item.Name, byChunk);
-        }
-
-        // The listing stays the truth (every finalize, on any host, must gather the same lines). A segment this process
-        // uploaded that the listing does not show is only reported: it was deleted, or storage lost it.
-        var unlisted = segments.NamesOf(batchId).Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !listed.Contains(n)).ToList();
-
-        return new BatchSegments(byChunk, unlisted);
-    }
-
-    /// <summary>Files a segment under every chunk it holds lines of (a group commit can span several).</summary>
-    private static void File(string batchId, string name, Dictionary<int, List<string>> byChunk)
-    {
-        if (!BatchBlobLayout.TryParseResultChunks(batchId, name, out var first, out var last))
-        {
-            return;
-        }
-
-        for (var chunk = first; chunk <= last; chunk++)
-        {
-            if (!byChunk.TryGetValue(chunk, out var names))
+            if (BatchBlobLayout.TryParseResultChunks(batchId, item.Name, out var first, out var last))
             {
-                byChunk[chunk] = names = [];
-            }
+                // A segment of a group commit that spanned several chunks serves each of them.
+                for (var chunk = first; chunk <= last; chunk++)
+                {
+                    if (!byChunk.TryGetValue(chunk, out var names))
+                    {
+                        byChunk[chunk] = names = [];
+                    }
 
-            names.Add(name);
+                    names.Add(item.Name);
+                }
+            }
         }
+
+        return new BatchSegments(byChunk);
     }
 
     /// <summary>The stored result line of each line of a chunk (null where none is stored), one copy per line, from one listing of the batch.</summary>

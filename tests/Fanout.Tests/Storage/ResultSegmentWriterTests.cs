@@ -82,9 +82,7 @@ public sealed class ResultSegmentWriterTests
         Assert.NotEmpty(stored);
 
         // The listing no longer returns what the upload was acknowledged for.
-        var service = new BlobServiceClient(
-            new Uri("http://127.0.0.1:1/devstoreaccount1"),
-            new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(blobs)), Retry = { MaxRetries = 0 } });
+        var service = Service(blobs);
         foreach (var path in stored)
         {
             var at = path.IndexOf("/b3/", StringComparison.Ordinal);
@@ -129,11 +127,10 @@ public sealed class ResultSegmentWriterTests
     private static (BatchStore Store, InMemoryBlobHandler Blobs) Store()
     {
         var blobs = new InMemoryBlobHandler();
-        var store = new BatchStore(
-            new BlobServiceClient(
-                new Uri("http://127.0.0.1:1/devstoreaccount1"),
-                new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(blobs)), Retry = { MaxRetries = 0 } }),
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions()));
-        return (store, blobs);
+        return (new BatchStore(Service(blobs), Microsoft.Extensions.Options.Options.Create(new StorageOptions())), blobs);
     }
+
+    private static BlobServiceClient Service(InMemoryBlobHandler blobs) => new(
+        new Uri("http://127.0.0.1:1/devstoreaccount1"),
+        new BlobClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(blobs)), Retry = { MaxRetries = 0 } });
 }
